@@ -1,0 +1,1 @@
+"""DCAT-AP-NL metadata, vocabularies, completeness and search."""

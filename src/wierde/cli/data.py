@@ -1,0 +1,127 @@
+"""The `wierde` commands that move data: ingest, publish, export, serve and demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from wierde.cli.common import Home, JsonOut, app, clear_errors, console, emit_json, open_store
+
+
+def parse_types(values: list[str]) -> dict[str, str]:
+    types: dict[str, str] = {}
+    for item in values:
+        column, sep, kind = item.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"--type takes COLUMN=TYPE, got {item!r}")
+        types[column.strip()] = kind.strip()
+    return types
+
+
+@app.command()
+@clear_errors
+def ingest(
+    file: Annotated[Path, typer.Argument(help="CSV, XLSX, (ND)JSON, GeoJSON, GeoPackage, zipped Shapefile, Parquet.")],
+    dataset: Annotated[str, typer.Option("--dataset", help="Dataset id (lower-case slug).")],
+    title: Annotated[str | None, typer.Option("--title", help="Title (Dutch) for a new dataset.")] = None,
+    type_: Annotated[list[str], typer.Option("--type", help="Override a column type: COLUMN=TYPE.")] = [],  # noqa: B006
+    quarantine: Annotated[bool, typer.Option("--quarantine", help="Load good rows, set bad rows aside.")] = False,
+    delimiter: Annotated[str | None, typer.Option("--delimiter")] = None,
+    encoding: Annotated[str | None, typer.Option("--encoding")] = None,
+    home: Home = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Load a file as a new draft version of a dataset (no new version when the content is unchanged)."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from wierde.collect.files import ReadOptions
+    from wierde.collect.ingest import ingest as run_ingest
+
+    store = open_store(home)
+    options = ReadOptions(
+        types=parse_types(type_), bad_rows="quarantine" if quarantine else "refuse",
+        delimiter=delimiter, encoding=encoding,
+    )
+    meta = None
+    if title:
+        meta = {**_existing_meta(store, dataset), "title": {"nl": title}}
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=console, transient=True, disable=as_json) as progress:
+        progress.add_task(f"Ingesting {file.name} into {dataset}", total=None)
+        outcome = run_ingest(store, file, dataset, options, meta=meta)
+    v = outcome.version
+    if as_json:
+        emit_json({"dataset": dataset, "version": v.number, "created": outcome.created, "rows": v.row_count,
+                   "rejected": outcome.rejected, "content_hash": v.content_hash, "schema": v.table_schema})
+        return
+    if outcome.created:
+        console.print(f"[green]{dataset}[/] version {v.number}: {v.row_count:,} rows"
+                      + (f", {outcome.rejected:,} rows quarantined" if outcome.rejected else ""))
+    else:
+        console.print(f"[yellow]{dataset}[/]: content unchanged, still version {v.number}")
+
+
+def _existing_meta(store, dataset_id: str) -> dict:  # type: ignore[no-untyped-def]
+    try:
+        return dict(store.dataset(dataset_id).meta)
+    except Exception:
+        return {}
+
+
+@app.command()
+@clear_errors
+def publish(dataset_id: str, home: Home = None) -> None:
+    """Make a dataset public."""
+    store = open_store(home)
+    store.version(dataset_id)  # refuses a dataset without data
+    store.set_status(dataset_id, "published")
+    console.print(f"[green]{dataset_id}[/] is published")
+
+
+@app.command()
+@clear_errors
+def serve(
+    home: Home = None,
+    port: Annotated[int, typer.Option("--port")] = 8000,
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+) -> None:
+    """Serve the portal and the APIs."""
+    import uvicorn
+
+    from wierde.app import create_app
+    from wierde.config import Settings
+
+    settings = Settings.load(home)
+    console.print(f"Wierde serving [bold]{settings.home}[/] at [link]http://{host}:{port}[/link]")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+
+@app.command("export")
+@clear_errors
+def export_(
+    dataset_id: str,
+    format_: Annotated[str, typer.Option("--format", help="json, csv, geojson, gpkg, parquet or xlsx.")] = "csv",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: stdout).")] = None,
+    version: Annotated[int | None, typer.Option("--version")] = None,
+    home: Home = None,
+) -> None:
+    """Export a dataset version in a download format."""
+    import sys
+
+    from wierde.protect.access import OPERATOR
+    from wierde.publish.download import download
+
+    store = open_store(home)
+    stream = download(store, OPERATOR, dataset_id, format_, version=version)
+    target = output.open("wb") if output else sys.stdout.buffer
+    try:
+        for chunk in stream.chunks:
+            target.write(chunk)
+    finally:
+        if output:
+            target.close()
+    if output:
+        console.print(f"Wrote {output}")
+

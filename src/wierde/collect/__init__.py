@@ -1,0 +1,1 @@
+"""Bringing data in: file readers and (later) connectors to public APIs."""

@@ -1,0 +1,1 @@
+"""The deterministic demo bundle: the province of Groningen with plausible synthetic data."""

@@ -1,0 +1,1 @@
+"""Rules every way out of the system obeys: access, publication, audit."""

@@ -1,0 +1,82 @@
+"""What a principal may learn about datasets and versions, as output models that never expose storage rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from wierde.protect import access
+from wierde.protect.access import Principal
+from wierde.store.records import DatasetRecord, VersionRecord
+from wierde.store.repository import Store
+
+
+class VersionOut(BaseModel):
+    number: int
+    content_hash: str
+    row_count: int
+    byte_size: int
+    created_at: datetime
+    schema_: dict[str, Any]
+    source: dict[str, Any]
+    rejected_count: int
+
+    @classmethod
+    def of(cls, v: VersionRecord) -> VersionOut:
+        return cls(
+            number=v.number, content_hash=v.content_hash, row_count=v.row_count, byte_size=v.byte_size,
+            created_at=v.created_at, schema_=v.table_schema, source=v.source,
+            rejected_count=int(v.report.get("rejected_count", 0)),
+        )
+
+
+class DatasetOut(BaseModel):
+    id: str
+    title: str
+    description: str
+    status: str
+    current_version: int | None
+    updated_at: datetime
+    meta: dict[str, Any]
+
+
+def title_of(dataset: DatasetRecord, lang: str = "nl") -> str:
+    title = dataset.meta.get("title")
+    if isinstance(title, dict):
+        return str(title.get(lang) or title.get("nl") or next(iter(title.values()), dataset.id))
+    return str(title or dataset.id)
+
+
+def description_of(dataset: DatasetRecord, lang: str = "nl") -> str:
+    text = dataset.meta.get("description")
+    if isinstance(text, dict):
+        return str(text.get(lang) or text.get("nl") or "")
+    return str(text or "")
+
+
+def dataset_out(dataset: DatasetRecord, lang: str = "nl") -> DatasetOut:
+    return DatasetOut(
+        id=dataset.id, title=title_of(dataset, lang), description=description_of(dataset, lang),
+        status=dataset.status, current_version=dataset.current_version, updated_at=dataset.updated_at,
+        meta=dataset.meta,
+    )
+
+
+def list_datasets(store: Store, principal: Principal) -> list[DatasetRecord]:
+    return access.visible(principal, store.datasets())
+
+
+def get_dataset(store: Store, principal: Principal, dataset_id: str) -> DatasetRecord:
+    return access.require(principal, store.dataset(dataset_id))
+
+
+def get_version(store: Store, principal: Principal, dataset_id: str, number: int | None = None) -> VersionRecord:
+    get_dataset(store, principal, dataset_id)
+    return store.version(dataset_id, number)
+
+
+def list_versions(store: Store, principal: Principal, dataset_id: str) -> list[VersionRecord]:
+    get_dataset(store, principal, dataset_id)
+    return store.versions(dataset_id)

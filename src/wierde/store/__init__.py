@@ -1,0 +1,1 @@
+"""Immutable dataset versions (Parquet/GeoParquet) and the metadata database that points at them."""

@@ -1,0 +1,229 @@
+"""The store: datasets, their immutable version files, and the one transaction that makes a version current."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from wierde.config import Settings
+from wierde.errors import InvalidInput, NotFound
+from wierde.store import database, duck
+from wierde.store.models import Dataset, Version, utcnow
+from wierde.store.records import DatasetRecord, VersionRecord
+
+DATASET_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+
+
+def check_dataset_id(dataset_id: str) -> str:
+    """Ids become folder names and URL segments, so only a safe slug is accepted."""
+    if not DATASET_ID.match(dataset_id or ""):
+        raise InvalidInput(
+            f"dataset id {dataset_id!r} is not valid: use 1-100 lower-case letters, digits, '-' or '_', "
+            "starting with a letter or digit"
+        )
+    return dataset_id
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Committed:
+    version: VersionRecord
+    created: bool  # False: the content equals a version we already had
+
+
+class Store:
+    """One instance's data: call `Store.open(settings)`; safe to share between threads."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine = database.open_engine(settings.database_url)
+        self._sessions = database.session_factory(self.engine)
+        self._duck: duckdb.DuckDBPyConnection | None = None
+        self._duck_lock = threading.Lock()
+
+    @classmethod
+    def open(cls, settings: Settings) -> Store:
+        for folder in (settings.home, settings.data_dir, settings.tmp_dir, settings.metadata_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+        store = cls(settings)
+        database.migrate(store.engine)
+        return store
+
+    def close(self) -> None:
+        if self._duck is not None:
+            self._duck.close()
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions() as session, session.begin():
+            yield session
+
+    # -- DuckDB ---------------------------------------------------------------------------------------------
+    def duck(self) -> duckdb.DuckDBPyConnection:
+        """A cursor on the instance's shared in-process DuckDB; each thread should use its own cursor."""
+        with self._duck_lock:
+            if self._duck is None:
+                self._duck = duck.connect(
+                    memory_limit=self.settings.duckdb_memory_limit, temp_directory=self.settings.tmp_dir / "duckdb"
+                )
+            return self._duck.cursor()
+
+    def path_of(self, version: VersionRecord) -> Path:
+        return self.settings.data_dir / version.file
+
+    def new_tmp_path(self, suffix: str = ".parquet") -> Path:
+        return self.settings.tmp_dir / f"{uuid.uuid4().hex}{suffix}"
+
+    def clean_tmp(self) -> int:
+        """Remove what killed or failed loads left behind; current versions live elsewhere and are untouched."""
+        removed = 0
+        for entry in self.settings.tmp_dir.glob("*"):
+            if entry.is_file():
+                entry.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+    # -- datasets -------------------------------------------------------------------------------------------
+    def datasets(self) -> list[DatasetRecord]:
+        with self.session() as session:
+            return [DatasetRecord.of(d) for d in session.scalars(select(Dataset).order_by(Dataset.id))]
+
+    def dataset(self, dataset_id: str) -> DatasetRecord:
+        with self.session() as session:
+            row = session.get(Dataset, dataset_id)
+            if row is None:
+                raise NotFound(f"dataset {dataset_id!r} does not exist")
+            return DatasetRecord.of(row)
+
+    def ensure_dataset(self, dataset_id: str, meta: dict[str, Any] | None = None) -> DatasetRecord:
+        check_dataset_id(dataset_id)
+        with self.session() as session:
+            row = session.get(Dataset, dataset_id)
+            if row is None:
+                row = Dataset(id=dataset_id, status="draft", classification="open", meta=meta or {}, views=0,
+                              downloads=0)
+                session.add(row)
+            elif meta is not None:
+                row.meta = meta
+                row.updated_at = utcnow()
+            session.flush()
+            return DatasetRecord.of(row)
+
+    def set_metadata(self, dataset_id: str, meta: dict[str, Any]) -> DatasetRecord:
+        self.dataset(dataset_id)
+        return self.ensure_dataset(dataset_id, meta)
+
+    def set_status(self, dataset_id: str, status: str) -> DatasetRecord:
+        with self.session() as session:
+            row = session.get(Dataset, dataset_id)
+            if row is None:
+                raise NotFound(f"dataset {dataset_id!r} does not exist")
+            row.status = status
+            row.updated_at = utcnow()
+            if status == "published":
+                row.published_at = utcnow()
+            session.flush()
+            return DatasetRecord.of(row)
+
+    def count_use(self, dataset_id: str, *, download: bool = False) -> None:
+        column = Dataset.downloads if download else Dataset.views
+        with self.session() as session:
+            session.execute(update(Dataset).where(Dataset.id == dataset_id).values({column: column + 1}))
+
+    # -- versions -------------------------------------------------------------------------------------------
+    def versions(self, dataset_id: str) -> list[VersionRecord]:
+        self.dataset(dataset_id)
+        with self.session() as session:
+            rows = session.scalars(select(Version).where(Version.dataset_id == dataset_id).order_by(Version.number))
+            return [VersionRecord.of(v) for v in rows]
+
+    def version(self, dataset_id: str, number: int | None = None) -> VersionRecord:
+        dataset = self.dataset(dataset_id)
+        number = number if number is not None else dataset.current_version
+        if number is None:
+            raise NotFound(f"dataset {dataset_id!r} has no data yet")
+        with self.session() as session:
+            row = session.get(Version, (dataset_id, number))
+            if row is None:
+                raise NotFound(f"dataset {dataset_id!r} has no version {number}")
+            return VersionRecord.of(row)
+
+    def commit_version(
+        self,
+        dataset_id: str,
+        staged: Path,
+        *,
+        row_count: int,
+        table_schema: dict[str, Any],
+        source: dict[str, Any],
+        report: dict[str, Any],
+    ) -> Committed:
+        """Move a fully written file into place and make it current in one metadata transaction.
+
+        Until the transaction commits, readers keep seeing the previous version; a crash before it leaves at
+        most an unreferenced file, never a half-written current version.
+        """
+        check_dataset_id(dataset_id)
+        content_hash = file_hash(staged)
+        self.ensure_dataset(dataset_id)
+        with self.session() as session:
+            dataset = session.get(Dataset, dataset_id, with_for_update=True)
+            assert dataset is not None
+            same = session.scalars(
+                select(Version).where(Version.dataset_id == dataset_id, Version.content_hash == content_hash)
+            ).first()
+            if same is not None:
+                staged.unlink(missing_ok=True)
+                if dataset.current_version != same.number:
+                    dataset.current_version = same.number
+                    dataset.updated_at = utcnow()
+                return Committed(VersionRecord.of(same), created=False)
+            number = (dataset.current_version or 0) + 1
+            latest = session.scalars(
+                select(Version.number).where(Version.dataset_id == dataset_id).order_by(Version.number.desc())
+            ).first()
+            number = max(number, (latest or 0) + 1)
+            relative = f"{dataset_id}/v{number:05d}-{content_hash[:12]}.parquet"
+            final = self.settings.data_dir / relative
+            final.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(staged, final)
+            _fsync(final)
+            version = Version(
+                dataset_id=dataset_id, number=number, content_hash=content_hash, file=relative,
+                row_count=row_count, byte_size=final.stat().st_size, table_schema=table_schema,
+                source=source, report=report, created_at=utcnow(),
+            )
+            session.add(version)
+            dataset.current_version = number
+            dataset.updated_at = utcnow()
+            session.flush()
+            return Committed(VersionRecord.of(version), created=True)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

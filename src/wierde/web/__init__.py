@@ -1,0 +1,1 @@
+"""FastAPI routers and the server-rendered portal: thin adapters over `publish`."""
