@@ -39,7 +39,7 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 
 lint: $(VENV)/.synced-dev
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check .
 	$(BIN)/mypy
 
 ## make bench: side-by-side speed measurements (see bench/README.md)
