@@ -22,7 +22,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     store = store or Store.open(settings)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI):  # type: ignore[no-untyped-def]
+    async def lifespan(_app: FastAPI):
         yield
         store.close()
 

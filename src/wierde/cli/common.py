@@ -36,7 +36,8 @@ def clear_errors(func: F) -> F:
             return func(*args, **kwargs)
         except WierdeError as error:
             err_console.print(f"[bold red]error:[/] {error.detail}", highlight=False)
-            for line in error.extra.get("reasons", []) or []:  # type: ignore[union-attr]
+            reasons = error.extra.get("reasons") or []
+            for line in reasons if isinstance(reasons, list) else []:
                 err_console.print(f"  - {line}", highlight=False)
             raise typer.Exit(error.exit_code) from None
 

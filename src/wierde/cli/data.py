@@ -63,7 +63,7 @@ def ingest(
         console.print(f"[yellow]{dataset}[/]: content unchanged, still version {v.number}")
 
 
-def _existing_meta(store, dataset_id: str) -> dict:  # type: ignore[no-untyped-def]
+def _existing_meta(store, dataset_id: str) -> dict:
     try:
         return dict(store.dataset(dataset_id).meta)
     except Exception:

@@ -25,7 +25,7 @@ def connect(
     temp_directory: Path | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open DuckDB with autoinstall off, so a missing extension fails loudly instead of reaching the network."""
-    config: dict[str, str | bool | int] = {"autoinstall_known_extensions": False}
+    config: dict[str, str | bool | int | float | list[str]] = {"autoinstall_known_extensions": False}
     if memory_limit:
         config["memory_limit"] = memory_limit
     if threads:
