@@ -2,27 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import fastapi_offline
+import xstatic.pkg.leaflet
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from wierde import __version__
 from wierde.config import Settings
+from wierde.publish.cache import ResponseCache
+from wierde.publish.catalog import Catalog
 from wierde.store.repository import Store
-from wierde.web import api, problems
+from wierde.web import api, ckan, feed, openapi, portal, problems
+from wierde.web.language import LanguageMiddleware
+from wierde.web.render import Renderer
 
 SWAGGER_ASSETS = Path(fastapi_offline.__file__).parent / "static"
+OWN_ASSETS = Path(__file__).parent / "web" / "static"
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     store = store or Store.open(settings)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI):
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         store.close()
 
@@ -37,9 +44,19 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = store
-    problems.install(app)
+    app.state.catalog = Catalog(store)
+    app.state.response_cache = ResponseCache()
+    app.state.renderer = Renderer(settings)
+    problems.install(app, on_html=app.state.renderer.error)
+    openapi.install(app, settings)
+    app.add_middleware(LanguageMiddleware)
     app.include_router(api.router)
+    app.include_router(ckan.router)
+    app.include_router(feed.router)
+    app.include_router(portal.router)
     app.mount("/static/swagger", StaticFiles(directory=SWAGGER_ASSETS), name="swagger")
+    app.mount("/static/leaflet", StaticFiles(directory=xstatic.pkg.leaflet.BASE_DIR), name="leaflet")
+    app.mount("/static/wierde", StaticFiles(directory=OWN_ASSETS), name="wierde")
 
     @app.get("/api/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:

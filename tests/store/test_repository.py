@@ -43,3 +43,12 @@ def test_unsafe_dataset_ids_are_refused(store: Store) -> None:
         store.ensure_dataset("../etc")
     with pytest.raises(NotFound):
         store.dataset("bestaat-niet")
+
+
+def test_leftovers_of_dead_loads_are_cleaned_but_live_ones_kept(store: Store) -> None:
+    dead = store.settings.tmp_dir / "999999999-abc.parquet"
+    dead.write_bytes(b"half a file")
+    live = store.new_tmp_path()
+    live.write_bytes(b"being written")
+    assert store.clean_tmp() == 1
+    assert not dead.exists() and live.exists()

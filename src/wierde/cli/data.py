@@ -80,24 +80,6 @@ def publish(dataset_id: str, home: Home = None) -> None:
     console.print(f"[green]{dataset_id}[/] is published")
 
 
-@app.command()
-@clear_errors
-def serve(
-    home: Home = None,
-    port: Annotated[int, typer.Option("--port")] = 8000,
-    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
-) -> None:
-    """Serve the portal and the APIs."""
-    import uvicorn
-
-    from wierde.app import create_app
-    from wierde.config import Settings
-
-    settings = Settings.load(home)
-    console.print(f"Wierde serving [bold]{settings.home}[/] at [link]http://{host}:{port}[/link]")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
-
-
 @app.command("export")
 @clear_errors
 def export_(
@@ -125,3 +107,31 @@ def export_(
     if output:
         console.print(f"Wrote {output}")
 
+
+
+@app.command()
+@clear_errors
+def diff(
+    dataset_id: str,
+    old: int,
+    new: int,
+    key: Annotated[str | None, typer.Option("--key", help="Key columns, comma separated.")] = None,
+    home: Home = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Rows added, removed and changed between two versions."""
+    from dataclasses import asdict
+
+    from wierde.protect.access import OPERATOR
+    from wierde.publish.diff import diff_versions
+
+    keys = tuple(k.strip() for k in key.split(",")) if key else ()
+    result = diff_versions(open_store(home), OPERATOR, dataset_id, old, new, keys)
+    if as_json:
+        emit_json(asdict(result))
+        return
+    console.print(f"{dataset_id} v{old} → v{new}: [green]+{result.added:,}[/] added, [red]-{result.removed:,}[/] "
+                  f"removed, [yellow]~{result.changed:,}[/] changed")
+    for label, names in (("columns added", result.columns_added), ("columns removed", result.columns_removed)):
+        if names:
+            console.print(f"{label}: {', '.join(names)}")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
 
 from wierde.protect import access
 from wierde.protect.access import Principal
@@ -13,13 +14,19 @@ from wierde.store.records import DatasetRecord, VersionRecord
 from wierde.store.repository import Store
 
 
-class VersionOut(BaseModel):
+class ApiModel(BaseModel):
+    """Output models speak camelCase on the wire, as the NL API Design Rules ask."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class VersionOut(ApiModel):
     number: int
     content_hash: str
     row_count: int
     byte_size: int
     created_at: datetime
-    schema_: dict[str, Any]
+    table_schema: dict[str, Any]
     source: dict[str, Any]
     rejected_count: int
 
@@ -27,12 +34,12 @@ class VersionOut(BaseModel):
     def of(cls, v: VersionRecord) -> VersionOut:
         return cls(
             number=v.number, content_hash=v.content_hash, row_count=v.row_count, byte_size=v.byte_size,
-            created_at=v.created_at, schema_=v.table_schema, source=v.source,
+            created_at=v.created_at, table_schema=v.table_schema, source=v.source,
             rejected_count=int(v.report.get("rejected_count", 0)),
         )
 
 
-class DatasetOut(BaseModel):
+class DatasetOut(ApiModel):
     id: str
     title: str
     description: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -67,6 +68,7 @@ class Store:
             folder.mkdir(parents=True, exist_ok=True)
         store = cls(settings)
         database.migrate(store.engine)
+        store.clean_tmp()
         return store
 
     def close(self) -> None:
@@ -93,13 +95,15 @@ class Store:
         return self.settings.data_dir / version.file
 
     def new_tmp_path(self, suffix: str = ".parquet") -> Path:
-        return self.settings.tmp_dir / f"{uuid.uuid4().hex}{suffix}"
+        # The writer's pid in the name tells a later cleanup whether the file's owner is still alive.
+        return self.settings.tmp_dir / f"{os.getpid()}-{uuid.uuid4().hex}{suffix}"
 
     def clean_tmp(self) -> int:
-        """Remove what killed or failed loads left behind; current versions live elsewhere and are untouched."""
+        """Remove what killed loads left behind (their process is gone); current versions live elsewhere."""
         removed = 0
-        for entry in self.settings.tmp_dir.glob("*"):
-            if entry.is_file():
+        for entry in self.settings.tmp_dir.glob("*-*"):
+            owner = entry.name.split("-", 1)[0]
+            if entry.is_file() and owner.isdigit() and not _alive(int(owner)):
                 entry.unlink(missing_ok=True)
                 removed += 1
         return removed
@@ -118,6 +122,8 @@ class Store:
 
     def ensure_dataset(self, dataset_id: str, meta: dict[str, Any] | None = None) -> DatasetRecord:
         check_dataset_id(dataset_id)
+        if meta is not None:
+            meta = json_safe(meta)
         with self.session() as session:
             row = session.get(Dataset, dataset_id)
             if row is None:
@@ -157,6 +163,16 @@ class Store:
         with self.session() as session:
             rows = session.scalars(select(Version).where(Version.dataset_id == dataset_id).order_by(Version.number))
             return [VersionRecord.of(v) for v in rows]
+
+    def current_versions(self) -> dict[str, VersionRecord]:
+        """Every dataset's current version in one query (catalogue pages need them all)."""
+        with self.session() as session:
+            rows = session.scalars(
+                select(Version).join(Dataset, Dataset.id == Version.dataset_id).where(
+                    Dataset.current_version == Version.number
+                )
+            )
+            return {v.dataset_id: VersionRecord.of(v) for v in rows}
 
     def version(self, dataset_id: str, number: int | None = None) -> VersionRecord:
         dataset = self.dataset(dataset_id)
@@ -219,6 +235,23 @@ class Store:
             dataset.updated_at = utcnow()
             session.flush()
             return Committed(VersionRecord.of(version), created=True)
+
+
+def json_safe(meta: dict[str, Any]) -> dict[str, Any]:
+    """Metadata from YAML holds dates; the database stores JSON, so dates become ISO strings."""
+    safe: dict[str, Any] = json.loads(json.dumps(meta, default=lambda v: v.isoformat() if hasattr(v, "isoformat")
+                                                  else str(v)))
+    return safe
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _fsync(path: Path) -> None:

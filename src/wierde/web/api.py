@@ -2,24 +2,145 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
 
+from fastapi import APIRouter, Header, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+
+from wierde import __version__
 from wierde.publish import datasets as ds
+from wierde.publish.diff import diff_versions
+from wierde.publish.download import download
+from wierde.publish.row_api import Answer, etag_for, rows_answer
 from wierde.web.deps import PrincipalDep, StoreDep
 
+API_VERSION = {"API-Version": __version__}
 router = APIRouter(prefix="/api/v1", tags=["datasets"])
+DatasetId = Annotated[str, Path(description="Dataset id, e.g. `verkeerstellingen`.", pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+FormatParam = Annotated[str | None, Query(description="json, csv, geojson, gpkg, parquet or xlsx; wins over Accept.")]
 
 
 @router.get("/datasets", response_model=list[ds.DatasetOut], operation_id="listDatasets")
-def list_datasets(store: StoreDep, principal: PrincipalDep) -> list[ds.DatasetOut]:
+def list_datasets(store: StoreDep, principal: PrincipalDep, response: Response) -> list[ds.DatasetOut]:
+    response.headers.update(API_VERSION)
     return [ds.dataset_out(d) for d in ds.list_datasets(store, principal)]
 
 
 @router.get("/datasets/{dataset_id}", response_model=ds.DatasetOut, operation_id="getDataset")
-def get_dataset(dataset_id: str, store: StoreDep, principal: PrincipalDep) -> ds.DatasetOut:
+def get_dataset(dataset_id: DatasetId, store: StoreDep, principal: PrincipalDep, response: Response) -> ds.DatasetOut:
+    response.headers.update(API_VERSION)
     return ds.dataset_out(ds.get_dataset(store, principal, dataset_id))
 
 
 @router.get("/datasets/{dataset_id}/versions", response_model=list[ds.VersionOut], operation_id="listVersions")
-def list_versions(dataset_id: str, store: StoreDep, principal: PrincipalDep) -> list[ds.VersionOut]:
+def list_versions(
+    dataset_id: DatasetId, store: StoreDep, principal: PrincipalDep, response: Response
+) -> list[ds.VersionOut]:
+    response.headers.update(API_VERSION)
     return [ds.VersionOut.of(v) for v in ds.list_versions(store, principal, dataset_id)]
+
+
+def answer_response(request: Request, answer: Answer, *, immutable: bool) -> Response:
+    cache_control = "public, max-age=31536000, immutable" if immutable else "public, max-age=60"
+    headers = {**API_VERSION, "ETag": answer.etag, "Cache-Control": cache_control}
+    if request.headers.get("if-none-match") == answer.etag:
+        return Response(status_code=304, headers=headers)
+    if answer.body is not None:
+        return Response(answer.body, media_type=answer.media_type, headers=headers)
+    assert answer.chunks is not None
+    return StreamingResponse(answer.chunks, media_type=answer.media_type, headers=headers)
+
+
+@router.get("/datasets/{dataset_id}/rows", operation_id="listRows")
+def list_rows(
+    request: Request,
+    dataset_id: DatasetId,
+    store: StoreDep,
+    principal: PrincipalDep,
+    format: FormatParam = None,
+    sort: Annotated[str | None, Query(description="Columns to sort by, `-` for descending: `-jaar,naam`.")] = None,
+    fields: Annotated[str | None, Query(description="Only these columns, comma separated.")] = None,
+    limit: Annotated[int, Query(ge=1, le=10000, description="Rows per page.")] = 100,
+    cursor: Annotated[str | None, Query(description="Opaque position from the `next` link.")] = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
+    """Rows of the current version. Filter with `column=value` or `column__op=value`
+    (op: ne, gt, gte, lt, lte, in, contains, isnull)."""
+    answer = rows_answer(store, principal, dataset_id, request.query_params.multi_items(), path=request.url.path,
+                         accept=accept, cache=request.app.state.response_cache)
+    return answer_response(request, answer, immutable=False)
+
+
+@router.get("/datasets/{dataset_id}/versions/{number}/rows", operation_id="listVersionRows")
+def list_version_rows(
+    request: Request,
+    dataset_id: DatasetId,
+    number: Annotated[int, Path(ge=1)],
+    store: StoreDep,
+    principal: PrincipalDep,
+    format: FormatParam = None,
+    accept: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> Response:
+    """Rows of one immutable version (same parameters as the current rows)."""
+    answer = rows_answer(store, principal, dataset_id, request.query_params.multi_items(), path=request.url.path,
+                         accept=accept, version=number, cache=request.app.state.response_cache)
+    return answer_response(request, answer, immutable=True)
+
+
+def download_response(request: Request, store: StoreDep, principal: PrincipalDep, dataset_id: str,
+                      format_name: str | None, number: int | None) -> Response:
+    result = download(store, principal, dataset_id, format_name, version=number,
+                      params=request.query_params.multi_items(), accept=request.headers.get("accept"))
+    etag = etag_for(result.version, request.query_params.multi_items(), "download-" + result.format)
+    cache_control = "public, max-age=31536000, immutable" if number else "public, max-age=60"
+    headers = {**API_VERSION, "ETag": etag, "Cache-Control": cache_control,
+               "Content-Disposition": f'attachment; filename="{result.filename}"'}
+    if request.headers.get("if-none-match") == etag:
+        result.chunks.close()  # type: ignore[attr-defined]
+        return Response(status_code=304, headers=headers)
+    return StreamingResponse(result.chunks, media_type=result.media_type, headers=headers)
+
+
+@router.get("/datasets/{dataset_id}/download", operation_id="downloadDataset")
+def download_current(request: Request, dataset_id: DatasetId, store: StoreDep, principal: PrincipalDep,
+                     format: FormatParam = None) -> Response:
+    """The whole current version (or the rows matching `column=value` filters) as a file."""
+    return download_response(request, store, principal, dataset_id, format, None)
+
+
+@router.get("/datasets/{dataset_id}/versions/{number}/download", operation_id="downloadVersion")
+def download_version(request: Request, dataset_id: DatasetId, number: Annotated[int, Path(ge=1)],
+                     store: StoreDep, principal: PrincipalDep, format: FormatParam = None) -> Response:
+    """One immutable version as a file."""
+    return download_response(request, store, principal, dataset_id, format, number)
+
+
+class DiffOut(BaseModel):
+    old: int
+    new: int
+    key: list[str]
+    added: int
+    removed: int
+    changed: int
+    columnsAdded: list[str]  # noqa: N815 - NL API rules want camelCase properties
+    columnsRemoved: list[str]  # noqa: N815
+    samples: dict[str, list[dict[str, Any]]]
+
+
+@router.get("/datasets/{dataset_id}/versions/{old}/diff/{new}", response_model=DiffOut, operation_id="diffVersions")
+def diff(
+    dataset_id: DatasetId,
+    old: Annotated[int, Path(ge=1)],
+    new: Annotated[int, Path(ge=1)],
+    store: StoreDep,
+    principal: PrincipalDep,
+    response: Response,
+    key: Annotated[str | None, Query(description="Key columns that identify a row, comma separated.")] = None,
+) -> DiffOut:
+    """Rows added, removed and changed between two versions (changed needs `key`)."""
+    response.headers.update(API_VERSION)
+    keys = tuple(k.strip() for k in key.split(",") if k.strip()) if key else ()
+    d = diff_versions(store, principal, dataset_id, old, new, keys)
+    return DiffOut(old=d.old, new=d.new, key=list(d.key), added=d.added, removed=d.removed, changed=d.changed,
+                   columnsAdded=list(d.columns_added), columnsRemoved=list(d.columns_removed), samples=d.samples)
