@@ -7,7 +7,7 @@ DEMO_HOME ?= demo-home
 PYTEST_ARGS ?=
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test setup test-setup lint check bench clean
+.PHONY: demo test setup test-setup lint check bench clean docs
 
 ## make demo: create the virtualenv, build the demo instance and serve the portal on http://127.0.0.1:$(PORT)
 demo: setup
@@ -48,3 +48,7 @@ bench: test-setup
 
 clean:
 	rm -rf $(VENV) node_modules $(DEMO_HOME)
+
+## make docs: regenerate the CLI reference from the commands' own help
+docs: $(VENV)/.synced-dev
+	$(BIN)/typer wierde.cli utils docs --name wierde --output docs/cli.md

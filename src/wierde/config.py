@@ -28,6 +28,7 @@ class Settings:
     contact_name: str = "Team Data, Provincie Groningen"
     contact_email: str = "data@provinciegroningen.nl"
     basemap_url: str = ""  # e.g. PDOK's BRT achtergrondkaart; empty: no tiles are fetched (tests, offline)
+    admin_token: str = ""  # a bearer token for stewards' API calls until sign-in arrives; empty: none accepted
     duckdb_memory_limit: str = "512MB"
     max_upload_bytes: int = 2 * 1024**3
     extra: dict[str, Any] = field(default_factory=dict)

@@ -9,7 +9,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
 pytestmark = pytest.mark.browser
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 PAGES = ["/", "/datasets", "/datasets?theme=TRAN", "/datasets?q=verkeer", "/datasets/verkeerstellingen",
          "/datasets/gemeenten", "/datasets/hoogte?sort=-laagste_punt_m_nap", "/about", "/datasets/bestaat-niet",
          "/?lang=en", "/datasets/bruggen?lang=en"]
@@ -34,7 +34,7 @@ def test_home_shows_themes_map_and_search(page: Page, portal_url: str) -> None:
     expect(page.locator(".themes li")).not_to_have_count(0)
     page.wait_for_selector("body[data-map-ready='1']", timeout=10000)
     assert page.locator("#map path.leaflet-interactive").count() == 10, "the ten municipalities are drawn"
-    SCREENSHOTS.mkdir(exist_ok=True)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "home.png"), full_page=True)
     page.fill("#q", "aardbevingen")
     page.keyboard.press("Enter")

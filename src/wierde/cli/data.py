@@ -135,3 +135,24 @@ def diff(
     for label, names in (("columns added", result.columns_added), ("columns removed", result.columns_removed)):
         if names:
             console.print(f"{label}: {', '.join(names)}")
+
+
+@app.command()
+@clear_errors
+def metadata(
+    dataset_id: str,
+    file: Annotated[Path | None, typer.Option("--file", help="A YAML file to apply (validated first).")] = None,
+    home: Home = None,
+) -> None:
+    """Show a dataset's metadata as YAML, or replace it from a YAML file."""
+    import yaml
+
+    from wierde.catalog.editing import load_yaml, update_metadata
+    from wierde.protect.access import OPERATOR
+
+    store = open_store(home)
+    if file is not None:
+        update_metadata(store, OPERATOR, dataset_id, load_yaml(file), where=str(file))
+        console.print(f"Metadata of [green]{dataset_id}[/] updated")
+        return
+    typer.echo(yaml.safe_dump(store.dataset(dataset_id).meta, sort_keys=False, allow_unicode=True))

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wierde.catalog.editing import metadata_beside
+from wierde.catalog.model import DatasetMetadata
 from wierde.collect.files import IngestResult, ReadOptions, ingest_file
 from wierde.errors import InvalidInput
 from wierde.store.records import VersionRecord
@@ -31,14 +33,17 @@ def ingest(
     check_dataset_id(dataset_id)
     if not path.is_file():
         raise InvalidInput(f"{path}: no such file")
+    if meta is None:
+        meta = metadata_beside(store, dataset_id)
+    if meta is not None:  # refuse bad metadata before any work is done
+        DatasetMetadata.from_mapping(meta, where=f"metadata of {dataset_id}")
     staged = store.new_tmp_path()
     try:
         result: IngestResult = ingest_file(store.duck(), path, staged, options or ReadOptions())
-        if meta is not None:
-            store.ensure_dataset(dataset_id, meta)
         committed = store.commit_version(
             dataset_id,
             result.path,
+            meta=meta,
             row_count=result.row_count,
             table_schema=result.schema,
             source={"file": path.name, "format": result.format, "dialect": result.dialect},

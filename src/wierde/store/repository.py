@@ -194,6 +194,7 @@ class Store:
         table_schema: dict[str, Any],
         source: dict[str, Any],
         report: dict[str, Any],
+        meta: dict[str, Any] | None = None,
     ) -> Committed:
         """Move a fully written file into place and make it current in one metadata transaction.
 
@@ -202,10 +203,15 @@ class Store:
         """
         check_dataset_id(dataset_id)
         content_hash = file_hash(staged)
-        self.ensure_dataset(dataset_id)
         with self.session() as session:
             dataset = session.get(Dataset, dataset_id, with_for_update=True)
-            assert dataset is not None
+            if dataset is None:  # a new dataset appears together with its first version, or not at all
+                dataset = Dataset(id=dataset_id, status="draft", classification="open", meta={}, views=0,
+                                  downloads=0)
+                session.add(dataset)
+            if meta is not None:
+                dataset.meta = json_safe(meta)
+                dataset.updated_at = utcnow()
             same = session.scalars(
                 select(Version).where(Version.dataset_id == dataset_id, Version.content_hash == content_hash)
             ).first()

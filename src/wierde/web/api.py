@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from wierde import __version__
+from wierde.catalog.editing import update_metadata
 from wierde.publish import datasets as ds
 from wierde.publish.diff import diff_versions
 from wierde.publish.download import download
@@ -144,3 +145,20 @@ def diff(
     d = diff_versions(store, principal, dataset_id, old, new, keys)
     return DiffOut(old=d.old, new=d.new, key=list(d.key), added=d.added, removed=d.removed, changed=d.changed,
                    columnsAdded=list(d.columns_added), columnsRemoved=list(d.columns_removed), samples=d.samples)
+
+
+@router.get("/datasets/{dataset_id}/metadata", operation_id="getMetadata")
+def get_metadata(dataset_id: DatasetId, store: StoreDep, principal: PrincipalDep, response: Response
+                 ) -> dict[str, Any]:
+    """The dataset's DCAT-AP-NL metadata as the steward wrote it."""
+    response.headers.update(API_VERSION)
+    return ds.get_dataset(store, principal, dataset_id).meta
+
+
+@router.put("/datasets/{dataset_id}/metadata", operation_id="updateMetadata")
+def put_metadata(dataset_id: DatasetId, body: dict[str, Any], store: StoreDep, principal: PrincipalDep,
+                 response: Response) -> dict[str, Any]:
+    """Replace the metadata (data stewards only); refused with every problem named when it is not valid."""
+    response.headers.update(API_VERSION)
+    ds.get_dataset(store, principal, dataset_id)
+    return update_metadata(store, principal, dataset_id, body, where="request body").meta

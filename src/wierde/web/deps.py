@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -16,7 +17,11 @@ def get_store(request: Request) -> Store:
 
 
 def get_principal(request: Request) -> Principal:
-    # Sign-in arrives with the protect issue; until then every request is anonymous.
+    """Anonymous, unless the request carries the instance's steward token (full sign-in comes later)."""
+    token = request.app.state.settings.admin_token
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if token and scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), token.encode()):
+        return Principal(kind="steward", name="token", purpose=request.headers.get("x-purpose"))
     return ANONYMOUS
 
 
