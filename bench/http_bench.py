@@ -304,18 +304,24 @@ def start_wierde(procs: Processes, files: datagen.DataFiles, deep: int, home: Pa
 
 
 def wierde_targets(client: httpx.Client, deep: int, aggregate: str | None) -> dict[str, Target]:
-    paths = client.get("/api/v1/openapi.json").json().get("paths", {})
+    """The URLs to ask, with the OpenAPI document as a guide only: a failing URL is caught by the checks."""
+    api = api_paths(client.get("/api/v1/openapi.json").json())
     rows = f"/api/v1/datasets/{DATASET}/rows"
-    if "/api/v1/datasets/{dataset_id}/rows" not in paths:
-        return {w.key: Target(missing="no /rows endpoint in openapi.json") for w in WORKLOADS}
     return {
         "filtered": Target(f"{rows}?{urlencode({**FILTER, 'limit': 100})}"),
         "varied": Target(f"{rows}?{VARIED_PROBE}",
                          f"{rows}?gemeente_code=%s&vehicles__gt=%d&limit=%d"),
         "deep": wierde_deep_target(client, rows, deep),
-        "aggregate": wierde_aggregate_target(paths, aggregate),
-        "export": wierde_export_target(paths),
+        "aggregate": wierde_aggregate_target(api, aggregate),
+        "export": Target(f"/api/v1/datasets/{DATASET}/download?format=csv&timestamp__lt={EXPORT_BEFORE}"),
     }
+
+
+def api_paths(openapi: dict[str, Any]) -> dict[str, Any]:
+    """OpenAPI paths as full URL paths: they may be written relative to `servers[0].url` (`/api/v1`)."""
+    servers = openapi.get("servers") or [{}]
+    prefix = urlsplit(str(servers[0].get("url", ""))).path.rstrip("/")
+    return {(p if p.startswith(prefix + "/") else prefix + p): item for p, item in openapi.get("paths", {}).items()}
 
 
 def wierde_deep_target(client: httpx.Client, rows: str, deep: int, step: int = 10_000) -> Target:
@@ -351,19 +357,17 @@ def next_link(body: dict[str, Any]) -> str | None:
     return None
 
 
-def wierde_export_target(paths: dict[str, Any]) -> Target:
-    if "/api/v1/datasets/{dataset_id}/download" not in paths:
-        return Target(missing="no /download endpoint in openapi.json")
-    return Target(f"/api/v1/datasets/{DATASET}/download?format=csv&timestamp__lt={EXPORT_BEFORE}")
-
-
-def wierde_aggregate_target(paths: dict[str, Any], override: str | None) -> Target:
+def wierde_aggregate_target(api: dict[str, Any], override: str | None) -> Target:
     if override:
         return Target(override)
-    found = [p for p in paths if "aggregat" in p or "summary" in p or "stats" in p]
-    if found:
-        return Target(missing=f"{found[0]} exists; pass its URL with --wierde-aggregate PATH")
-    return Target(missing="no aggregate endpoint in openapi.json yet")
+    operation = api.get("/api/v1/datasets/{dataset_id}/aggregate", {}).get("get", {})
+    names = {p.get("name") for p in operation.get("parameters", [])}
+    if {"groupBy", "sum", "avg"} <= names:
+        query = urlencode({"groupBy": "gemeente_code", "sum": "vehicles", "avg": "mean_speed"})
+        return Target(f"/api/v1/datasets/{DATASET}/aggregate?{query}")
+    if operation:
+        return Target(missing="its /aggregate takes other parameters; pass the URL with --wierde-aggregate PATH")
+    return Target(missing="no /aggregate endpoint in openapi.json")
 
 
 # ------------------------------------------------------------------------------------------------ checks
@@ -373,7 +377,7 @@ def row_dicts(body: Any) -> list[dict[str, Any]]:
     """Rows as dicts, from a list of objects or from arrays beside a `columns` list (Datasette's default)."""
     if not isinstance(body, dict):
         body = {"rows": body}
-    rows = body.get("rows") or body.get("data") or []
+    rows = body.get("rows") or body.get("groups") or body.get("data") or []
     names = [c["name"] if isinstance(c, dict) else c for c in body.get("columns") or []]
     return [r if isinstance(r, dict) else dict(zip(names, r, strict=False)) for r in rows]
 
@@ -388,10 +392,10 @@ def count_rows(body: Any) -> list[tuple[Any, ...]]:
 
 
 def group_rows(body: Any) -> dict[str, tuple[float, ...]]:
-    """Per gemeente, its numbers (the sum and the mean) rounded, whatever the peer named them."""
+    """Per gemeente, its sum and mean rounded, whatever the peer named them (a row count some add is left out)."""
     groups = {}
     for row in row_dicts(body):
-        numbers = sorted(round(float(v), 4) for k, v in row.items() if k != "gemeente_code" and v is not None)
+        numbers = sorted(round(float(v), 4) for k, v in row.items() if k not in ("gemeente_code", "count"))
         groups[str(row["gemeente_code"])] = tuple(numbers)
     return groups
 

@@ -165,6 +165,14 @@ def test_cp1252_found_past_the_first_mebibyte(con, write, out):
     assert result.rejected == ()
 
 
+def test_a_mix_of_utf8_and_cp1252_rejects_the_rows_with_bad_bytes(con, write, out):
+    content = "id;naam\n1;Café\n".encode() + "2;Caf\u00e9\n".encode("cp1252") + "3;Thé\n".encode()
+    with pytest.raises(RejectedRowsError) as caught:
+        ingest(con, write("gemengd.csv", content), out)
+    assert [r.line for r in caught.value.rejected] == [3]
+    assert "invalid encoding" in caught.value.rejected[0].reason
+
+
 def test_an_explicit_encoding_is_used(con, write, out):
     source = write("x.csv", "naam\nÀb\n", "cp1252")
     result = ingest(con, source, out, encoding="windows-1252")

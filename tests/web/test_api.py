@@ -95,3 +95,17 @@ def test_download_whole_dataset(client: TestClient) -> None:
     versions = client.get("/api/v1/datasets/hoogte/versions").json()
     assert len(rows) == versions[-1]["rowCount"]
     assert any(float(r["laagste_punt_m_nap"]) < 0 for r in rows), "NAP heights below zero stay numbers"
+
+
+def test_aggregate_per_municipality(client: TestClient) -> None:
+    response = client.get("/api/v1/datasets/verkeerstellingen/aggregate",
+                          params={"groupBy": "gemeente_code", "sum": "vehicles", "avg": "mean_speed",
+                                  "vehicles__gt": "0"})
+    assert response.status_code == 200, response.text
+    groups = response.json()["groups"]
+    assert [g["gemeente_code"] for g in groups] == sorted(g["gemeente_code"] for g in groups)
+    whole = client.get("/api/v1/datasets/verkeerstellingen/aggregate", params={"sum": "vehicles"}).json()
+    assert sum(g["sum_vehicles"] for g in groups) == whole["groups"][0]["sum_vehicles"]
+    assert all(20 < g["avg_mean_speed"] < 130 for g in groups)
+    refused = client.get("/api/v1/datasets/verkeerstellingen/aggregate", params={"sum": "site_id"})
+    assert refused.status_code == 400 and "site_id" in refused.json()["detail"]

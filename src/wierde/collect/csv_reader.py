@@ -78,7 +78,7 @@ def any_match(path: Path, pattern: re.Pattern[bytes]) -> bool:
 
 
 def detect_encoding(source: Path, requested: str | None) -> Encoding:
-    """UTF-8 (with or without BOM), UTF-16 by its BOM, else cp1252 or latin-1."""
+    """UTF-8 (with or without BOM), UTF-16 by its BOM, else cp1252 or latin-1 (judged from the first MiB)."""
     if requested:
         return requested_encoding(source, requested)
     head = read_head(source)
@@ -89,7 +89,9 @@ def detect_encoding(source: Path, requested: str | None) -> Encoding:
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=len(head) < HEAD_BYTES)
     except UnicodeDecodeError:
-        return legacy_encoding(source)
+        # Real UTF-8 next to bytes that are not: a mixed file. Reading it as UTF-8 reports the bad rows;
+        # reading it as latin-1 would silently garble every accented letter in the good ones.
+        return UTF8 if UTF8_MULTIBYTE.search(head) else legacy_encoding(source)
     return UTF8
 
 
@@ -187,8 +189,11 @@ def sniff(
     args = [sql_str(path), f"encoding={sql_str(encoding.duckdb)}"]
     if delimiter:
         args.append(f"delim={sql_str(delimiter)}")
-    row = sniff_row(con, args, source)
-    if row[5] == 1:
+    try:
+        row: tuple[Any, ...] | None = sniff_row(con, args, source)
+    except FileFormatError:
+        row = None  # bad bytes in the sample, for one; the lenient sniff below looks past them
+    if row is None or row[5] == 1:
         # One column often means a few bad rows in the sample put the sniffer off; it can look past them
         # (but then it no longer sees title lines above the header, so the strict answer goes first).
         lenient = sniff_row(con, [*args, "ignore_errors=true"], source)
@@ -197,7 +202,7 @@ def sniff(
             # Title lines and bad rows together: name the delimiter and the lines to skip, then look past errors.
             lenient = sniff_row(con, [*args[:2], f"delim={sql_str(layout[0])}", f"skip={layout[1]}",
                                       "ignore_errors=true"], source)
-        row = lenient if lenient[5] > 1 else row
+        row = lenient if row is None or lenient[5] > 1 else row
     found, quote, escape, skip, has_header, width = row
     if not has_header:
         raise FileFormatError(f"{source.name}: no header row; line {skip + 1} looks like data, not column names")
@@ -560,15 +565,16 @@ def physical_lines(path: Path, offsets: Sequence[int]) -> dict[int, int]:
     """
     lines: dict[int, int] = {}
     pending = sorted(set(offsets))
-    newlines, start = 0, 0
+    next_, newlines, start = 0, 0, 0
     with path.open("rb") as handle:
-        while pending and (chunk := handle.read(CHUNK_BYTES)):
-            while pending and pending[0] < start + len(chunk):
-                offset = pending.pop(0)
+        while next_ < len(pending) and (chunk := handle.read(CHUNK_BYTES)):
+            while next_ < len(pending) and pending[next_] < start + len(chunk):
+                offset = pending[next_]
                 lines[offset] = newlines + chunk[: offset - start].count(b"\n") + 1
+                next_ += 1
             newlines += chunk.count(b"\n")
             start += len(chunk)
-    for offset in pending:
+    for offset in pending[next_:]:
         lines[offset] = newlines + 1
     return lines
 
@@ -615,7 +621,7 @@ def locate(ctx: Context, found: Mapping[str, set[str]], columns: Sequence[Column
     names = ctx.dialect.names
     index = {names.index(name): name for name in found}
     kinds = {c.name: c.ftype for c in columns}
-    rejected = []
+    rejected, seen = [], set()
     with ctx.path.open(encoding=python_encoding(ctx.encoding), newline="") as handle:
         for _ in range(ctx.dialect.skip):
             handle.readline()
@@ -628,8 +634,13 @@ def locate(ctx: Context, found: Mapping[str, set[str]], columns: Sequence[Column
                 continue  # DuckDB reports this row itself, as a structural error
             for i, name in index.items():
                 if record[i] in found[name]:
+                    seen.add((name, record[i]))
                     reason = f"{record[i]!r} is not a valid {kinds[name]}"
                     rejected.append(Rejected(first, name, reason, ctx.dialect.delimiter.join(record)))
+    # Should Python's csv module split a record differently from DuckDB, the row is still reported, lineless.
+    for name, values in found.items():
+        for value in sorted(values - {v for n, v in seen if n == name}):
+            rejected.append(Rejected(None, name, f"{value!r} is not a valid {kinds[name]} (line not found)", None))
     return rejected
 
 
@@ -660,7 +671,7 @@ def write(
     """One typed pass as a rule; slower paths when a value surprises the inferred types or breaks an override."""
     text_only: set[str] = set()
     found, bad = make_plan(stats, text_only), None
-    for _ in range(4):
+    for _ in range(6):  # each slow path happens at most once; usually the first pass is the only one
         try:
             rows = write_parquet(ctx.con, select_sql(ctx.scan(found), found.columns, filtered=bad is not None), out)
         except duckdb.Error as exc:

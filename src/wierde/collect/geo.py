@@ -27,6 +27,10 @@ from wierde.collect.files import (
 )
 
 GEOMETRY = "geometry"
+# GDAL's GeoPackage driver prefetches Arrow batches in a helper thread; with DuckDB spatial 1.5.5 that corrupts
+# geometries now and then ("Unsupported geometry type in WKB", or a segfault) even on a fresh connection: 1 read
+# in ~100 of the BAG sample. GDAL's plain implementation has no such thread. GDAL reads this from the
+# environment on every call, so setting it before a read is enough.
 GDAL_ID = "OGC_FID"  # GDAL's own feature counter, added to formats without an id column; not the steward's data
 
 

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import orjson
 
 from wierde.protect.access import Principal
-from wierde.publish import datasets, formats, rows
+from wierde.publish import aggregate, datasets, formats, rows
 from wierde.publish.cache import ResponseCache
 from wierde.publish.download import columns_of
 from wierde.store.records import VersionRecord
@@ -87,3 +87,29 @@ def page_document(
 def link(path: str, params: Sequence[tuple[str, str]], cursor: str | None = None) -> str:
     pairs = list(params) + ([("cursor", cursor)] if cursor else [])
     return path + ("?" + urlencode(pairs) if pairs else "")
+
+
+def aggregate_answer(
+    store: Store,
+    principal: Principal,
+    dataset_id: str,
+    params: Sequence[tuple[str, str]],
+    *,
+    cache: ResponseCache | None = None,
+) -> Answer:
+    """Grouped sums, means, minima and maxima of the current version, after the same access check as rows."""
+    dataset = datasets.get_dataset(store, principal, dataset_id)
+    record = datasets.get_version(store, principal, dataset_id)
+    query_params = [(k, v) for k, v in params if k != "lang"]
+    etag = etag_for(record, query_params, "aggregate")
+    cacheable = cache is not None and dataset.is_published and dataset.classification == "open"
+    if cacheable and (hit := cache.get((etag,))) is not None:  # type: ignore[union-attr]
+        return Answer("application/json", etag, record, body=hit)
+    columns = columns_of(record)
+    aggregation = aggregate.parse_aggregation(query_params, columns)
+    groups = aggregate.run_aggregation(store.duck(), store.path_of(record), columns, aggregation)
+    body = orjson.dumps({"dataset": dataset_id, "version": record.number, "groupBy": list(aggregation.group_by),
+                         "count": len(groups), "groups": groups})
+    if cacheable:
+        cache.put((etag,), body)  # type: ignore[union-attr]
+    return Answer("application/json", etag, record, body=body)

@@ -199,3 +199,10 @@ def _total(con: duckdb.DuckDBPyConnection, parquet_path: Path, query: RowQuery, 
     sql = f"SELECT count(*) FROM {SOURCE}{_where_clause(where)}"  # noqa: S608 - identifiers quoted, values bound
     result = con.execute(sql, [str(parquet_path), *params]).fetchone()
     return int(result[0]) if result else 0
+
+
+def filter_sql(query: RowQuery, columns: Sequence[Column]) -> tuple[str, list[Any]]:
+    """Only the WHERE clause (with its bound values) of a query, for callers that aggregate rather than page."""
+    _checked(columns, query)
+    where, params = _where(query.filters)
+    return _where_clause(where), params

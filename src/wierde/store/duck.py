@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import importlib.resources
+import os
 from pathlib import Path
 
 import duckdb
 
 EXTENSIONS = ("spatial", "fts")
+# GDAL's prefetching GeoPackage reader in spatial 1.5.5 corrupts or crashes about one read in a hundred; the base
+# implementation does not. GDAL reads this when a file is opened, so every connection gets it.
+GDAL_SAFE = {"OGR_GPKG_STREAM_BASE_IMPL": "YES"}
 
 
 def extension_path(name: str, version: str) -> Path:
@@ -25,6 +29,8 @@ def connect(
     temp_directory: Path | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open DuckDB with autoinstall off, so a missing extension fails loudly instead of reaching the network."""
+    for key, value in GDAL_SAFE.items():
+        os.environ.setdefault(key, value)
     config: dict[str, str | bool | int | float | list[str]] = {"autoinstall_known_extensions": False}
     if memory_limit:
         config["memory_limit"] = memory_limit

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +26,7 @@ from wierde.store import database, duck
 from wierde.store.models import Dataset, Version, utcnow
 from wierde.store.records import DatasetRecord, VersionRecord
 
+SNAPSHOT_SECONDS = 0.25
 DATASET_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
 
 
@@ -47,6 +49,13 @@ def file_hash(path: Path) -> str:
 
 
 @dataclass(frozen=True)
+class Snapshot:
+    taken: float
+    datasets: dict[str, DatasetRecord]
+    current: dict[str, VersionRecord]
+
+
+@dataclass(frozen=True)
 class Committed:
     version: VersionRecord
     created: bool  # False: the content equals a version we already had
@@ -61,6 +70,7 @@ class Store:
         self._sessions = database.session_factory(self.engine)
         self._duck: duckdb.DuckDBPyConnection | None = None
         self._duck_lock = threading.Lock()
+        self._snap: Snapshot | None = None
 
     @classmethod
     def open(cls, settings: Settings) -> Store:
@@ -109,16 +119,38 @@ class Store:
         return removed
 
     # -- datasets -------------------------------------------------------------------------------------------
-    def datasets(self) -> list[DatasetRecord]:
+    def _snapshot(self) -> Snapshot:
+        """Datasets and current versions as of at most SNAPSHOT_SECONDS ago; this process's writes show at once.
+
+        Serving reads these on every request; another process's change (a CLI publish or withdrawal) is seen
+        within SNAPSHOT_SECONDS.
+        """
+        snap = self._snap
+        if snap is not None and time.monotonic() - snap.taken < SNAPSHOT_SECONDS:
+            return snap
         with self.session() as session:
-            return [DatasetRecord.of(d) for d in session.scalars(select(Dataset).order_by(Dataset.id))]
+            datasets = {d.id: DatasetRecord.of(d) for d in session.scalars(select(Dataset).order_by(Dataset.id))}
+            rows = session.scalars(
+                select(Version).join(Dataset, Dataset.id == Version.dataset_id).where(
+                    Dataset.current_version == Version.number
+                )
+            )
+            current = {v.dataset_id: VersionRecord.of(v) for v in rows}
+        snap = Snapshot(time.monotonic(), datasets, current)
+        self._snap = snap
+        return snap
+
+    def _changed(self) -> None:
+        self._snap = None
+
+    def datasets(self) -> list[DatasetRecord]:
+        return list(self._snapshot().datasets.values())
 
     def dataset(self, dataset_id: str) -> DatasetRecord:
-        with self.session() as session:
-            row = session.get(Dataset, dataset_id)
-            if row is None:
-                raise NotFound(f"dataset {dataset_id!r} does not exist")
-            return DatasetRecord.of(row)
+        found = self._snapshot().datasets.get(dataset_id)
+        if found is None:
+            raise NotFound(f"dataset {dataset_id!r} does not exist")
+        return found
 
     def ensure_dataset(self, dataset_id: str, meta: dict[str, Any] | None = None) -> DatasetRecord:
         check_dataset_id(dataset_id)
@@ -134,13 +166,16 @@ class Store:
                 row.meta = meta
                 row.updated_at = utcnow()
             session.flush()
-            return DatasetRecord.of(row)
+            record = DatasetRecord.of(row)
+        self._changed()
+        return record
 
     def set_metadata(self, dataset_id: str, meta: dict[str, Any]) -> DatasetRecord:
         self.dataset(dataset_id)
         return self.ensure_dataset(dataset_id, meta)
 
     def set_status(self, dataset_id: str, status: str) -> DatasetRecord:
+        self._changed()  # a change of who may see what must never wait for the snapshot to expire
         with self.session() as session:
             row = session.get(Dataset, dataset_id)
             if row is None:
@@ -150,7 +185,9 @@ class Store:
             if status == "published":
                 row.published_at = utcnow()
             session.flush()
-            return DatasetRecord.of(row)
+            record = DatasetRecord.of(row)
+        self._changed()
+        return record
 
     def count_use(self, dataset_id: str, *, download: bool = False) -> None:
         column = Dataset.downloads if download else Dataset.views
@@ -165,20 +202,17 @@ class Store:
             return [VersionRecord.of(v) for v in rows]
 
     def current_versions(self) -> dict[str, VersionRecord]:
-        """Every dataset's current version in one query (catalogue pages need them all)."""
-        with self.session() as session:
-            rows = session.scalars(
-                select(Version).join(Dataset, Dataset.id == Version.dataset_id).where(
-                    Dataset.current_version == Version.number
-                )
-            )
-            return {v.dataset_id: VersionRecord.of(v) for v in rows}
+        """Every dataset's current version (catalogue pages need them all)."""
+        return dict(self._snapshot().current)
 
     def version(self, dataset_id: str, number: int | None = None) -> VersionRecord:
         dataset = self.dataset(dataset_id)
         number = number if number is not None else dataset.current_version
         if number is None:
             raise NotFound(f"dataset {dataset_id!r} has no data yet")
+        current = self._snapshot().current.get(dataset_id)
+        if current is not None and current.number == number:
+            return current
         with self.session() as session:
             row = session.get(Version, (dataset_id, number))
             if row is None:
@@ -201,6 +235,23 @@ class Store:
         Until the transaction commits, readers keep seeing the previous version; a crash before it leaves at
         most an unreferenced file, never a half-written current version.
         """
+        try:
+            return self._commit_version(dataset_id, staged, row_count=row_count, table_schema=table_schema,
+                                        source=source, report=report, meta=meta)
+        finally:
+            self._changed()
+
+    def _commit_version(
+        self,
+        dataset_id: str,
+        staged: Path,
+        *,
+        row_count: int,
+        table_schema: dict[str, Any],
+        source: dict[str, Any],
+        report: dict[str, Any],
+        meta: dict[str, Any] | None = None,
+    ) -> Committed:
         check_dataset_id(dataset_id)
         content_hash = file_hash(staged)
         with self.session() as session:

@@ -13,7 +13,7 @@ from wierde.catalog.editing import update_metadata
 from wierde.publish import datasets as ds
 from wierde.publish.diff import diff_versions
 from wierde.publish.download import download
-from wierde.publish.row_api import Answer, etag_for, rows_answer
+from wierde.publish.row_api import Answer, aggregate_answer, etag_for, rows_answer
 from wierde.web.deps import PrincipalDep, StoreDep
 
 API_VERSION = {"API-Version": __version__}
@@ -70,6 +70,28 @@ def list_rows(
     (op: ne, gt, gte, lt, lte, in, contains, isnull)."""
     answer = rows_answer(store, principal, dataset_id, request.query_params.multi_items(), path=request.url.path,
                          accept=accept, cache=request.app.state.response_cache)
+    return answer_response(request, answer, immutable=False)
+
+
+Columns = Annotated[str | None, Query(description="Columns, comma separated.")]
+
+
+@router.get("/datasets/{dataset_id}/aggregate", operation_id="aggregateRows")
+def aggregate_rows(
+    request: Request,
+    dataset_id: DatasetId,
+    store: StoreDep,
+    principal: PrincipalDep,
+    groupBy: Columns = None,  # noqa: N803 - the NL API Design Rules want camelCase query keys
+    sum: Columns = None,  # noqa: A002
+    avg: Columns = None,
+    min: Columns = None,  # noqa: A002
+    max: Columns = None,  # noqa: A002
+) -> Response:
+    """Group the current version's rows (`groupBy=a,b`) and sum, average, or take the minimum or maximum of
+    columns; the row filters (`column=value`, `column__op=value`) apply first. Every group has its `count`."""
+    answer = aggregate_answer(store, principal, dataset_id, request.query_params.multi_items(),
+                              cache=request.app.state.response_cache)
     return answer_response(request, answer, immutable=False)
 
 

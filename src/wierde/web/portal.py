@@ -18,6 +18,7 @@ from wierde.web.render import Renderer, licence_label, theme_label
 
 router = APIRouter(include_in_schema=False)
 PER_PAGE = 20
+CONTEXT_LAYER = "gemeenten"  # drawn under other geodata so points have a place
 
 
 def renderer(request: Request) -> Renderer:
@@ -37,8 +38,8 @@ def home(request: Request, store: StoreDep, principal: PrincipalDep) -> HTMLResp
     newest = sorted(datasets, key=lambda d: d.published_at or d.updated_at, reverse=True)[:4]
     popular = sorted(datasets, key=lambda d: (-(d.views + d.downloads), d.id))[:4]
     map_url = None
-    if any(d.id == "gemeenten" for d in datasets):
-        map_url = "/api/v1/datasets/gemeenten/rows?format=geojson&limit=500"
+    if any(d.id == CONTEXT_LAYER for d in datasets):
+        map_url = f"/api/v1/datasets/{CONTEXT_LAYER}/rows?format=geojson&limit=500"
     return renderer(request).page(
         request, "home.html", nav="home", total=page.result.total, themes=page.result.facets["theme"],
         newest=newest, popular=popular, versions=page.versions, map_url=map_url,
@@ -97,6 +98,8 @@ def dataset(request: Request, dataset_id: str, store: StoreDep, principal: Princ
     record = access.require(principal, store.dataset(dataset_id))
     store.count_use(dataset_id)
     context = dataset_page.context(store, record, request.query_params, i18n.current.get())
+    if dataset_id != CONTEXT_LAYER and any(d.id == CONTEXT_LAYER for d in access.visible(principal, store.datasets())):
+        context["context_url"] = f"/api/v1/datasets/{CONTEXT_LAYER}/rows?format=geojson&limit=500"
     return renderer(request).page(request, "dataset.html", nav="datasets", **context)
 
 

@@ -7,6 +7,13 @@
   var map = L.map(el, { zoomSnap: 0.25, attributionControl: true });
   if (basemap) { L.tileLayer(basemap, { maxZoom: 19, attribution: "Kaartgegevens © Kadaster" }).addTo(map); }
   var palette = ["#0b5563", "#2a7f62", "#7a5c99", "#a6192e", "#b7791f", "#3b6ea5", "#5d7f2a", "#8a4f7d", "#276c81", "#9c4a1a"];
+  if (el.dataset.context) {
+    // Municipal boundaries as quiet context under points and lines (there is no basemap offline).
+    fetch(el.dataset.context).then(function (r) { return r.json(); }).then(function (data) {
+      L.geoJSON(data, { interactive: false, style: { color: "#8a96a3", weight: 1, fillColor: "#f3f6f9", fillOpacity: 1 } })
+        .addTo(map).bringToBack();
+    }).catch(function () { /* context is optional */ });
+  }
   fetch(el.dataset.geojson, { headers: { Accept: "application/geo+json" } })
     .then(function (r) { return r.json(); })
     .then(function (data) {
