@@ -24,7 +24,7 @@ from starlette.routing import Route
 
 from wierde.store.duck import connect
 
-try:  # orjson when it happens to be installed; the project does not depend on it
+try:  # orjson, as Wierde uses, when it is installed; else the standard library
     import orjson
 
     def dumps(data: Any) -> bytes:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from wierde.config import Settings
@@ -235,64 +235,54 @@ class Store:
         Until the transaction commits, readers keep seeing the previous version; a crash before it leaves at
         most an unreferenced file, never a half-written current version.
         """
+        check_dataset_id(dataset_id)
+        content_hash = file_hash(staged)
         try:
-            return self._commit_version(dataset_id, staged, row_count=row_count, table_schema=table_schema,
-                                        source=source, report=report, meta=meta)
+            with self.session() as session:
+                dataset = self._dataset_for_update(session, dataset_id, meta)
+                same = session.scalars(
+                    select(Version).where(Version.dataset_id == dataset_id, Version.content_hash == content_hash)
+                ).first()
+                if same is not None:  # identical content: no new version; a revert makes the old one current
+                    staged.unlink(missing_ok=True)
+                    if dataset.current_version != same.number:
+                        dataset.current_version = same.number
+                        dataset.updated_at = utcnow()
+                    return Committed(VersionRecord.of(same), created=False)
+                latest = session.scalar(select(func.max(Version.number)).where(Version.dataset_id == dataset_id))
+                number = (latest or 0) + 1
+                relative = f"{dataset_id}/v{number:05d}-{content_hash[:12]}.parquet"
+                size = self._place(staged, relative)
+                version = Version(
+                    dataset_id=dataset_id, number=number, content_hash=content_hash, file=relative,
+                    row_count=row_count, byte_size=size, table_schema=table_schema, source=source, report=report,
+                    created_at=utcnow(),
+                )
+                session.add(version)
+                dataset.current_version = number
+                dataset.updated_at = utcnow()
+                session.flush()
+                return Committed(VersionRecord.of(version), created=True)
         finally:
             self._changed()
 
-    def _commit_version(
-        self,
-        dataset_id: str,
-        staged: Path,
-        *,
-        row_count: int,
-        table_schema: dict[str, Any],
-        source: dict[str, Any],
-        report: dict[str, Any],
-        meta: dict[str, Any] | None = None,
-    ) -> Committed:
-        check_dataset_id(dataset_id)
-        content_hash = file_hash(staged)
-        with self.session() as session:
-            dataset = session.get(Dataset, dataset_id, with_for_update=True)
-            if dataset is None:  # a new dataset appears together with its first version, or not at all
-                dataset = Dataset(id=dataset_id, status="draft", classification="open", meta={}, views=0,
-                                  downloads=0)
-                session.add(dataset)
-            if meta is not None:
-                dataset.meta = json_safe(meta)
-                dataset.updated_at = utcnow()
-            same = session.scalars(
-                select(Version).where(Version.dataset_id == dataset_id, Version.content_hash == content_hash)
-            ).first()
-            if same is not None:
-                staged.unlink(missing_ok=True)
-                if dataset.current_version != same.number:
-                    dataset.current_version = same.number
-                    dataset.updated_at = utcnow()
-                return Committed(VersionRecord.of(same), created=False)
-            number = (dataset.current_version or 0) + 1
-            latest = session.scalars(
-                select(Version.number).where(Version.dataset_id == dataset_id).order_by(Version.number.desc())
-            ).first()
-            number = max(number, (latest or 0) + 1)
-            relative = f"{dataset_id}/v{number:05d}-{content_hash[:12]}.parquet"
-            final = self.settings.data_dir / relative
-            final.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(staged, final)
-            _fsync(final)
-            version = Version(
-                dataset_id=dataset_id, number=number, content_hash=content_hash, file=relative,
-                row_count=row_count, byte_size=final.stat().st_size, table_schema=table_schema,
-                source=source, report=report, created_at=utcnow(),
-            )
-            session.add(version)
-            dataset.current_version = number
+    def _dataset_for_update(self, session: Session, dataset_id: str, meta: dict[str, Any] | None) -> Dataset:
+        dataset = session.get(Dataset, dataset_id, with_for_update=True)
+        if dataset is None:  # a new dataset appears together with its first version, or not at all
+            dataset = Dataset(id=dataset_id, status="draft", classification="open", meta={}, views=0, downloads=0)
+            session.add(dataset)
+        if meta is not None:
+            dataset.meta = json_safe(meta)
             dataset.updated_at = utcnow()
-            session.flush()
-            return Committed(VersionRecord.of(version), created=True)
+        return dataset
 
+    def _place(self, staged: Path, relative: str) -> int:
+        """Move the staged file to its final, never-reused name and make it durable before the commit."""
+        final = self.settings.data_dir / relative
+        final.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(staged, final)
+        _fsync(final)
+        return final.stat().st_size
 
 def json_safe(meta: dict[str, Any]) -> dict[str, Any]:
     """Metadata from YAML holds dates; the database stores JSON, so dates become ISO strings."""
