@@ -44,6 +44,7 @@ lint: $(VENV)/.synced-dev
 
 ## make bench: side-by-side speed measurements (see bench/README.md)
 bench: test-setup
+	uv sync --locked --group bench
 	$(BIN)/python bench/run_all.py
 
 clean:

@@ -704,10 +704,11 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the table shows medians")
     parser.add_argument("--duration", type=int, default=4, help="seconds per wrk run (at least)")
     parser.add_argument("--max-duration", type=int, default=30,
-                        help="longest run for a slow workload, which runs until about 80 answers")
+                        help=f"longest run for a slow workload, which runs until about {MIN_REQUESTS} answers")
     parser.add_argument("--skip-datasette", action="store_true")
     parser.add_argument("--skip-wierde", action="store_true")
-    parser.add_argument("--wierde-aggregate", metavar="PATH", help="Wierde's aggregate URL path, once it has one")
+    parser.add_argument("--wierde-aggregate", metavar="PATH",
+                        help="Wierde's aggregate URL path, instead of the one its OpenAPI describes")
     parser.add_argument("--out", type=Path, default=RESULTS / "http.md")
     args = parser.parse_args(argv)
     if args.rows < 1000 or args.rounds < 1 or args.duration < 1:

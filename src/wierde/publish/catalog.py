@@ -6,7 +6,9 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from wierde.catalog.model import DatasetMetadata
 from wierde.catalog.search import SearchDoc, SearchIndex, SearchResult
+from wierde.errors import WierdeError
 from wierde.protect import access
 from wierde.protect.access import Principal
 from wierde.store.records import DatasetRecord, VersionRecord
@@ -34,24 +36,28 @@ def _texts(value: object) -> list[str]:
 
 
 def search_doc(dataset: DatasetRecord, version: VersionRecord | None) -> SearchDoc:
+    """Facet values are the normalised codes (TRAN, CC-BY-4.0, the publisher's URI), however the YAML spelled them."""
     meta = dataset.meta
-    title = meta.get("title")
-    title_nl = str(title.get("nl") or dataset.id) if isinstance(title, dict) else str(title or dataset.id)
-    keywords = meta.get("keywords") or {}
-    keyword_nl = keywords.get("nl", []) if isinstance(keywords, dict) else list(keywords)
-    text = " . ".join(_texts(title) + _texts(meta.get("description")) + _texts(keywords) + [dataset.id])
-    licence = meta.get("licence")
+    text = " . ".join(_texts(meta.get("title")) + _texts(meta.get("description")) + _texts(meta.get("keywords"))
+                      + [dataset.id])
+    try:
+        parsed = DatasetMetadata.from_mapping(meta or {"title": dataset.id}, where=dataset.id)
+    except WierdeError:
+        parsed = None
+    if parsed is None:  # still findable by its words, just without facets until its metadata is fixed
+        return SearchDoc(id=dataset.id, text=text, title=dataset.id, modified=dataset.updated_at.isoformat(),
+                         facets={"format": formats_of(version)})
     return SearchDoc(
         id=dataset.id,
         text=text,
-        title=title_nl,
+        title=parsed.title.get("nl") or next(iter(parsed.title.values()), dataset.id),
         modified=dataset.updated_at.isoformat(),
         facets={
-            "theme": tuple(meta.get("themes") or ()),
-            "publisher": (str(meta.get("publisher") or ""),) if meta.get("publisher") else (),
+            "theme": tuple(parsed.themes),
+            "publisher": (parsed.publisher.uri,),
             "format": formats_of(version),
-            "licence": (str(licence),) if licence else (),
-            "keyword": tuple(str(k) for k in keyword_nl),
+            "licence": (parsed.licence,) if parsed.licence else (),
+            "keyword": tuple(parsed.keywords.get("nl") or next(iter(parsed.keywords.values()), [])),
         },
         popularity=dataset.views + dataset.downloads,
     )

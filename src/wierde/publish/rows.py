@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,9 @@ __all__ = [
 # DuckDB pushes `file_row_number > ?` into the Parquet scan, so a deep page skips the row groups before it.
 SOURCE = "read_parquet(?, file_row_number = true)"
 ROW = "file_row_number"
+MAX_COUNTS = 4096
+_COUNTS: OrderedDict[tuple[str, str, str], int] = OrderedDict()
+_COUNTS_LOCK = threading.Lock()
 _COMPARE = {"eq": "=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 
 
@@ -42,7 +47,9 @@ def query_sql(
     if position is not None:
         seek, seek_params = _after(query.sort, *position)
         where, params = [*where, seek], [*params, *seek_params]
-    return _page_sql(query, by_name, where), [path, path, *params, query.limit + 1]
+    if _needs_two_steps(query, by_name):
+        return _page_sql(query, by_name, where), [path, path, *params, query.limit + 1]
+    return _one_step_page_sql(query, by_name, where), [path, *params, query.limit + 1]
 
 
 def run_query(
@@ -150,6 +157,19 @@ def _export_sql(query: RowQuery, by_name: dict[str, Column], where: Sequence[str
     return sql
 
 
+def _needs_two_steps(query: RowQuery, by_name: dict[str, Column]) -> bool:
+    shown = query.fields or tuple(by_name)
+    return bool(query.sort) and any(by_name[n].type == GEOMETRY for n in shown)
+
+
+def _one_step_page_sql(query: RowQuery, by_name: dict[str, Column], where: Sequence[str]) -> str:
+    # Without geometry to transform, one scan that stops at the page's end is the cheapest plan.
+    shown = [by_name[n] for n in query.fields] if query.fields else list(by_name.values())
+    select = [_select_expr(c) for c in shown] + [quote_ident(k.column) for k in query.sort] + [ROW]
+    order = _order(query.sort, [quote_ident(k.column) for k in query.sort], ROW)
+    return f"SELECT {', '.join(select)} FROM {SOURCE}{_where_clause(where)} ORDER BY {order} LIMIT ?"  # noqa: S608
+
+
 def _page_sql(query: RowQuery, by_name: dict[str, Column], where: Sequence[str]) -> str:
     # Two steps in one statement: the inner query picks the page's row numbers reading only the filter and sort
     # columns; the outer one reads the full rows (and transforms geometry) for just those numbers. Selecting all
@@ -197,8 +217,19 @@ def _total(con: duckdb.DuckDBPyConnection, parquet_path: Path, query: RowQuery, 
         return known_total
     where, params = _where(query.filters)
     sql = f"SELECT count(*) FROM {SOURCE}{_where_clause(where)}"  # noqa: S608 - identifiers quoted, values bound
+    key = (str(parquet_path), sql, repr(params))
+    # A version file never changes, so a count once made holds for every later page and every later caller.
+    with _COUNTS_LOCK:
+        if key in _COUNTS:
+            _COUNTS.move_to_end(key)
+            return _COUNTS[key]
     result = con.execute(sql, [str(parquet_path), *params]).fetchone()
-    return int(result[0]) if result else 0
+    total = int(result[0]) if result else 0
+    with _COUNTS_LOCK:
+        _COUNTS[key] = total
+        while len(_COUNTS) > MAX_COUNTS:
+            _COUNTS.popitem(last=False)
+    return total
 
 
 def filter_sql(query: RowQuery, columns: Sequence[Column]) -> tuple[str, list[Any]]:

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from wierde.catalog import vocab
 from wierde.catalog.search import FACETS
 from wierde.protect import access
 from wierde.publish import catalog as catalog_service
@@ -53,8 +54,8 @@ def facet_label(facet: str, value: str) -> str:
         return licence_label(value)
     if facet == "format":
         return value.upper()
-    if facet == "publisher" and value.endswith("/pv20"):
-        return "Provincie Groningen"
+    if facet == "publisher":
+        return vocab.organisation_name(value) or value
     return value
 
 
