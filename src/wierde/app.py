@@ -17,7 +17,7 @@ from wierde.config import Settings
 from wierde.publish.cache import ResponseCache
 from wierde.publish.catalog import Catalog
 from wierde.store.repository import Store
-from wierde.web import api, ckan, feed, openapi, portal, problems
+from wierde.web import api, ckan, feed, ogc, openapi, portal, problems
 from wierde.web.language import LanguageMiddleware
 from wierde.web.render import Renderer
 
@@ -53,6 +53,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(ckan.router)
     app.include_router(feed.router)
+    app.include_router(ogc.router, prefix="/ogc", include_in_schema=False)
     app.include_router(portal.router)
     app.mount("/static/swagger", StaticFiles(directory=SWAGGER_ASSETS), name="swagger")
     app.mount("/static/leaflet", StaticFiles(directory=xstatic.pkg.leaflet.BASE_DIR), name="leaflet")
