@@ -33,6 +33,7 @@ def main() -> None:
     sections = [
         run("Ingest: CSV → version vs DuckDB read_csv → Parquet", ["bench/bench_ingest.py", *rows, "--memory"],
             RESULTS / "ingest.txt"),
+        run("Geo-keying 200,000 points vs geopandas sjoin", ["bench/bench_geokey.py"], RESULTS / "geokey.md"),
         run("HTTP under load: Wierde vs a minimal Starlette + DuckDB server vs Datasette",
             ["bench/http_bench.py", *rows, *http], RESULTS / "http.md"),
     ]

@@ -12,7 +12,7 @@ import duckdb
 
 from wierde.publish import rows
 from wierde.publish.row_values import json_value
-from wierde.publish.sqltext import quote_ident
+from wierde.sqltext import quote_ident
 
 FUNCTIONS = ("sum", "avg", "min", "max")
 NUMERIC = frozenset({"integer", "number"})

@@ -11,7 +11,7 @@ import duckdb
 from wierde.errors import InvalidInput
 from wierde.protect.access import Principal
 from wierde.publish import datasets
-from wierde.publish.sqltext import quote_ident, quote_literal
+from wierde.sqltext import quote_ident, quote_literal
 from wierde.store.records import VersionRecord
 from wierde.store.repository import Store
 

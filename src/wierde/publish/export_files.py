@@ -19,7 +19,7 @@ from wierde.errors import Unacceptable
 from wierde.publish.export_select import OutColumn, gpkg_select, main_geometry, sheet_select, wrap
 from wierde.publish.export_stream import Chunks, batches
 from wierde.publish.row_values import json_value
-from wierde.publish.sqltext import quote_literal
+from wierde.sqltext import quote_literal
 
 CHUNK_BYTES = 1 << 20
 XLSX_MAX_ROWS = 1_048_575  # Excel's 1,048,576 rows minus the header

@@ -9,7 +9,7 @@ from typing import Any
 
 import duckdb
 
-from wierde.publish.sqltext import (
+from wierde.sqltext import (
     geojson_crs84,
     iso_time,
     iso_timestamp,

@@ -12,7 +12,7 @@ from typing import Any
 import pyproj
 
 from wierde.publish.row_model import QueryError
-from wierde.publish.sqltext import geojson_crs84, quote_literal, to_crs84
+from wierde.sqltext import geojson_crs84, quote_literal, to_crs84
 
 CRS84 = "OGC:CRS84"
 WGS84 = "EPSG:4326"

@@ -20,7 +20,7 @@ from wierde.publish.row_model import RESERVED, QueryError, RowQuery
 from wierde.publish.row_params import cursor_position
 from wierde.publish.row_values import json_value
 from wierde.publish.rows import ROW, SOURCE, filter_sql, parse_query
-from wierde.publish.sqltext import quote_ident, to_crs84
+from wierde.sqltext import quote_ident, to_crs84
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 10000

@@ -16,7 +16,7 @@ from wierde.publish.cache import ResponseCache
 from wierde.publish.download import columns_of
 from wierde.publish.row_model import Column
 from wierde.publish.row_values import json_value
-from wierde.publish.sqltext import quote_ident, to_crs84
+from wierde.sqltext import quote_ident, to_crs84
 from wierde.store.records import DatasetRecord, VersionRecord
 from wierde.store.repository import Store
 

@@ -16,7 +16,7 @@ from wierde.publish.row_cursor import TimestampNs, encode_cursor
 from wierde.publish.row_model import OPERATORS, RESERVED, Column, Filter, Page, QueryError, RowQuery, SortKey
 from wierde.publish.row_params import cursor_position, parse_query
 from wierde.publish.row_values import GEOMETRY, json_value
-from wierde.publish.sqltext import geojson_crs84, quote_ident
+from wierde.sqltext import geojson_crs84, quote_ident
 
 __all__ = [
     "OPERATORS", "RESERVED", "Column", "Filter", "Page", "QueryError", "RowQuery", "SortKey",

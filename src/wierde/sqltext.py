@@ -1,4 +1,4 @@
-"""The few SQL fragments the row API and exports build from names, kept in one place so quoting is never skipped."""
+"""SQL text built from names (quoting, CRS transforms) in one place, so quoting is never skipped in any layer."""
 
 from __future__ import annotations
 
