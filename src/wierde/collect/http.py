@@ -1,0 +1,105 @@
+"""Fetching from public APIs politely and safely: timeouts, bounded retries with backoff, a size cap, a deadline."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from wierde import __version__
+from wierde.errors import WierdeError
+
+RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+class HarvestError(WierdeError):
+    """A source that failed: the message says which URL and what happened."""
+
+    status = 502
+    title = "Source failed"
+    exit_code = 6
+
+
+@dataclass
+class Fetcher:
+    """One harvest's HTTP client; every call shares the harvest's overall deadline, so no harvest hangs forever."""
+
+    timeout: float = 30.0
+    retries: int = 3
+    backoff: float = 1.0
+    deadline_seconds: float = 3600.0
+    max_bytes: int = 2 * 1024**3
+    min_interval: float = 0.0  # politeness: seconds between requests to the source
+    transport: httpx.BaseTransport | None = None  # tests may route to a local server; never a mock of HTTP
+
+    def __post_init__(self) -> None:
+        self._deadline = time.monotonic() + self.deadline_seconds
+        self._last = 0.0
+        self.requests = 0
+        self.bytes = 0
+        self._client = httpx.Client(timeout=self.timeout, follow_redirects=True, transport=self.transport,
+                                    headers={"User-Agent": f"Wierde/{__version__} (open-data harvester)"})
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _left(self, url: str) -> float:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise HarvestError(f"{url}: the harvest ran past its deadline of {self.deadline_seconds:.0f} s")
+        return left
+
+    def _wait_politely(self) -> None:
+        pause = self.min_interval - (time.monotonic() - self._last)
+        if pause > 0:
+            time.sleep(pause)
+        self._last = time.monotonic()
+
+    def get_bytes(self, url: str, params: dict[str, Any] | None = None) -> bytes:
+        return b"".join(self.stream(url, params))
+
+    def get_json(self, url: str, params: dict[str, Any] | None = None) -> Any:
+        body = self.get_bytes(url, params)
+        try:
+            return json.loads(body)
+        except ValueError as error:
+            raise HarvestError(f"{url}: the answer is not valid JSON ({error})") from None
+
+    def stream(self, url: str, params: dict[str, Any] | None = None) -> Iterator[bytes]:
+        """The body in chunks, retried on 429/5xx and network errors before any byte was handed out."""
+        for attempt in range(self.retries + 1):
+            self._wait_politely()
+            timeout = min(self.timeout, self._left(url))
+            try:
+                with self._client.stream("GET", url, params=params, timeout=timeout) as response:
+                    self.requests += 1
+                    if response.status_code in RETRY_STATUS and attempt < self.retries:
+                        time.sleep(min(self.backoff * 2**attempt, self._left(url)))
+                        continue
+                    if response.status_code >= 400:
+                        raise HarvestError(f"{url}: HTTP {response.status_code}")
+                    yield from self._capped(url, response.iter_bytes())
+                    return
+            except httpx.TransportError as error:
+                if attempt >= self.retries:
+                    raise HarvestError(f"{url}: {type(error).__name__}: {error}") from None
+                time.sleep(min(self.backoff * 2**attempt, self._left(url)))
+        raise HarvestError(f"{url}: still failing after {self.retries + 1} attempts")
+
+    def _capped(self, url: str, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        for chunk in chunks:
+            self.bytes += len(chunk)
+            if self.bytes > self.max_bytes:
+                raise HarvestError(f"{url}: more than {self.max_bytes:,} bytes; refusing to read further")
+            self._left(url)
+            yield chunk
