@@ -128,6 +128,7 @@ class Options:
     skip_wierde: bool
     wierde_aggregate: str | None
     out: Path
+    only: tuple[str, ...] = tuple(w.key for w in WORKLOADS)  # the workloads to time
     load_before: float = 0.0  # the machine's 1-minute load average when the run began
     pinned: bool = False  # servers and wrk had a core each
 
@@ -421,11 +422,11 @@ def digest(check: str, body: bytes) -> Any:
     return rows[:1] + [len(rows)] if check == "first-row" else rows
 
 
-def check_peers(peers: list[Peer], expected: dict[str, Any]) -> None:
+def check_peers(peers: list[Peer], expected: dict[str, Any], only: tuple[str, ...]) -> None:
     """Ask every peer each workload once (three times, for a timing floor); a wrong answer drops the workload."""
     for peer in peers:
         with httpx.Client(base_url=peer.base, timeout=120, trust_env=False) as client:
-            for work in WORKLOADS:
+            for work in (w for w in WORKLOADS if w.key in only):
                 target = peer.targets.get(work.key) or Target(missing="not offered")
                 if target.missing or target.path is None:
                     continue
@@ -501,7 +502,7 @@ def measure(peers: list[Peer], options: Options, prefix: list[str], folder: Path
     """Every round asks every peer every workload once, peers in a rotating order, each after the servers idle."""
     pids = sorted({p.pid for p in peers})
     runs: list[Run] = []
-    for work in WORKLOADS:
+    for work in (w for w in WORKLOADS if w.key in options.only):
         ready = [p for p in peers if is_ready(p, work)]
         seconds = run_seconds(ready, work, options)
         for peer in ready:  # warm-up, not recorded
@@ -567,23 +568,24 @@ def ms(seconds: float | None) -> str:
 
 def report(peers: list[Peer], runs: list[Run], options: Options, files: datagen.DataFiles, deep: int) -> str:
     names = list(dict.fromkeys(p.name for p in peers))
-    by = {(n, w.key): [r for r in runs if (r.peer, r.workload) == (n, w.key)] for n in names for w in WORKLOADS}
+    timed = [w for w in WORKLOADS if w.key in options.only]
+    by = {(n, w.key): [r for r in runs if (r.peer, r.workload) == (n, w.key)] for n in names for w in timed}
     pairs = [(a, b) for a, b in (("Wierde", "minimal"), ("Wierde", "Datasette"), ("Wierde", "Datasette _nofacet=1"))
              if a in names and b in names]
     titles = {w.key: w.title.format(deep=deep, export=min(EXPORT_HOURS * datagen.SITES, options.rows),
-                                    before=EXPORT_BEFORE) for w in WORKLOADS}
+                                    before=EXPORT_BEFORE) for w in timed}
     lines = header_lines(options, files, runs)
     lines += table("Requests per second under load (median of the rounds, min–max in brackets; higher is better)",
                    ["workload", "run", *names, *(f"{a}/{b}" for a, b in pairs)],
                    [[titles[w.key], run_length(runs, w.key), *(rps_cell(by[n, w.key]) for n in names),
-                     *(ratio(by[a, w.key], by[b, w.key]) for a, b in pairs)] for w in WORKLOADS])
+                     *(ratio(by[a, w.key], by[b, w.key]) for a, b in pairs)] for w in timed])
     lines += table("Latency under load, p50 in ms (median of the rounds; lower is better)", ["workload", *names],
-                   [[w.key, *(p50_cell(by[n, w.key]) for n in names)] for w in WORKLOADS])
+                   [[w.key, *(p50_cell(by[n, w.key]) for n in names)] for w in timed])
     solo = {p.name: p for p in peers}
     lines += table("One request alone, ms: the first / the best of the next two (no load; lower is better)",
                    ["workload", *names],
                    [[w.key, *(f"{ms(solo[n].first_request_s.get(w.key))} / {ms(solo[n].one_request_s.get(w.key))}"
-                              if w.key in solo[n].one_request_s else "n/a" for n in names)] for w in WORKLOADS])
+                              if w.key in solo[n].one_request_s else "n/a" for n in names)] for w in timed])
     return "\n".join(lines + notes(peers, runs, options.load_before)) + "\n"
 
 
@@ -686,7 +688,7 @@ def run(options: Options) -> str:
         with wierde_home() as home:
             peers = start_peers(procs, options, files, deep, home)
             minimal_first = sorted(peers, key=lambda p: p.name != "minimal")
-            check_peers(minimal_first, {})
+            check_peers(minimal_first, {}, options.only)
             runs = measure([p for p in peers if p.pid], options, wrk_prefix, log_dir)
     finally:
         procs.stop_all()
@@ -709,12 +711,17 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument("--skip-wierde", action="store_true")
     parser.add_argument("--wierde-aggregate", metavar="PATH",
                         help="Wierde's aggregate URL path, instead of the one its OpenAPI describes")
+    parser.add_argument("--only", metavar="KEYS", default=",".join(w.key for w in WORKLOADS),
+                        help="comma-separated workloads to time (default all: %(default)s)")
     parser.add_argument("--out", type=Path, default=RESULTS / "http.md")
     args = parser.parse_args(argv)
+    only = tuple(k.strip() for k in args.only.split(",") if k.strip())
+    if not only or set(only) - {w.key for w in WORKLOADS}:
+        parser.error(f"--only takes workloads from: {', '.join(w.key for w in WORKLOADS)}")
     if args.rows < 1000 or args.rounds < 1 or args.duration < 1:
         parser.error("--rows must be at least 1000, --rounds and --duration at least 1")
     return Options(args.rows, args.seed, args.rounds, args.duration, args.max_duration, args.skip_datasette,
-                   args.skip_wierde, args.wierde_aggregate, args.out)
+                   args.skip_wierde, args.wierde_aggregate, args.out, only=only)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -56,3 +56,21 @@ class Version(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     dataset: Mapped[Dataset] = relationship(back_populates="versions")
+
+
+class Harvest(Base):
+    """One run of a source: the log a steward reads when a dataset is stale."""
+
+    __tablename__ = "harvests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(100), index=True)
+    dataset_id: Mapped[str] = mapped_column(String(100), index=True)
+    connector: Mapped[str] = mapped_column(String(50))
+    url: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    outcome: Mapped[str] = mapped_column(String(20), default="running")
+    version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
