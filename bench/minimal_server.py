@@ -41,6 +41,7 @@ COLUMNS = "site_id, gemeente_code, timestamp, vehicles, mean_speed"
 FILTERED_SQL = (
     f"SELECT {COLUMNS} FROM verkeer WHERE gemeente_code = ? AND vehicles > ? ORDER BY file_row_number LIMIT ?"
 )
+COUNT_SQL = "SELECT count(*) FROM verkeer WHERE gemeente_code = ? AND vehicles > ?"
 PAGE_SQL = f"SELECT {COLUMNS}, file_row_number FROM verkeer WHERE file_row_number >= ? ORDER BY file_row_number LIMIT ?"
 AGGREGATE_SQL = (
     "SELECT gemeente_code, sum(vehicles) AS vehicles, avg(mean_speed) AS mean_speed "
@@ -72,9 +73,15 @@ def create_app(parquet: Path) -> Starlette:
     con.execute(f"CREATE VIEW verkeer AS SELECT * FROM read_parquet('{parquet}', file_row_number = true)")
 
     def filtered(request: Request) -> Response:
+        # The same two statements Wierde runs for a filtered page: the rows, and the total that matches
+        # (Wierde answers with both); `total=0` leaves the count out to show what it costs.
         q = request.query_params
-        args = [q["gemeente_code"], int(q.get("vehicles__gt", "0")), int(q.get("limit", "100"))]
-        return json_response({"rows": records(con.cursor().execute(FILTERED_SQL, args))})
+        where = [q["gemeente_code"], int(q.get("vehicles__gt", "0"))]
+        cursor = con.cursor()
+        body: dict[str, Any] = {"rows": records(cursor.execute(FILTERED_SQL, [*where, int(q.get("limit", "100"))]))}
+        if q.get("total", "1") != "0":
+            body["total"] = cursor.execute(COUNT_SQL, where).fetchone()[0]  # type: ignore[index]
+        return json_response(body)
 
     def page(request: Request) -> Response:
         after, limit = int(request.query_params.get("after", "0")), int(request.query_params.get("limit", "100"))

@@ -16,6 +16,7 @@ from wierde import __version__
 from wierde.config import Settings
 from wierde.publish.cache import ResponseCache
 from wierde.publish.catalog import Catalog
+from wierde.publish.download_cache import DownloadCache
 from wierde.store.repository import Store
 from wierde.web import api, ckan, feed, ogc, openapi, portal, problems
 from wierde.web.language import LanguageMiddleware
@@ -46,6 +47,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.store = store
     app.state.catalog = Catalog(store)
     app.state.response_cache = ResponseCache()
+    app.state.download_cache = DownloadCache(settings.data_dir / ".cache" / "downloads")
     app.state.renderer = Renderer(settings)
     problems.install(app, on_html=app.state.renderer.error)
     openapi.install(app, settings)

@@ -109,3 +109,13 @@ def test_aggregate_per_municipality(client: TestClient) -> None:
     assert all(20 < g["avg_mean_speed"] < 130 for g in groups)
     refused = client.get("/api/v1/datasets/verkeerstellingen/aggregate", params={"sum": "site_id"})
     assert refused.status_code == 400 and "site_id" in refused.json()["detail"]
+
+
+def test_second_download_of_open_data_is_served_from_the_cache(client: TestClient) -> None:
+    first = client.get("/api/v1/datasets/energie/download", params={"format": "csv", "jaar": "2020"})
+    second = client.get("/api/v1/datasets/energie/download", params={"format": "csv", "jaar": "2020"})
+    assert first.status_code == second.status_code == 200
+    assert first.content == second.content and first.headers["ETag"] == second.headers["ETag"]
+    assert "content-length" in second.headers, "a cached file is sent whole, with its length"
+    other = client.get("/api/v1/datasets/energie/download", params={"format": "csv", "jaar": "2021"})
+    assert other.content != first.content

@@ -99,7 +99,7 @@ def export_(
     stream = download(store, OPERATOR, dataset_id, format_, version=version)
     target = output.open("wb") if output else sys.stdout.buffer
     try:
-        for chunk in stream.chunks:
+        for chunk in stream.chunks or ():
             target.write(chunk)
     finally:
         if output:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -12,7 +11,7 @@ import orjson
 from wierde.protect.access import Principal
 from wierde.publish import aggregate, datasets, formats, rows
 from wierde.publish.cache import ResponseCache
-from wierde.publish.download import columns_of
+from wierde.publish.download import columns_of, etag_for
 from wierde.store.records import VersionRecord
 from wierde.store.repository import Store
 
@@ -24,11 +23,6 @@ class Answer:
     version: VersionRecord
     body: bytes | None = None  # small answers are whole
     chunks: Iterator[bytes] | None = None  # exports stream
-
-
-def etag_for(version: VersionRecord, params: Sequence[tuple[str, str]], fmt: str) -> str:
-    digest = hashlib.sha256(repr((sorted(params), fmt)).encode()).hexdigest()[:16]
-    return f'"{version.etag}-{digest}"'
 
 
 def rows_answer(

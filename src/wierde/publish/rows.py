@@ -216,7 +216,8 @@ def _total(con: duckdb.DuckDBPyConnection, parquet_path: Path, query: RowQuery, 
     if not query.filters and known_total is not None:
         return known_total
     where, params = _where(query.filters)
-    sql = f"SELECT count(*) FROM {SOURCE}{_where_clause(where)}"  # noqa: S608 - identifiers quoted, values bound
+    # No row numbers here: asking DuckDB for file_row_number makes a count scan ~1.6x slower.
+    sql = f"SELECT count(*) FROM read_parquet(?){_where_clause(where)}"  # noqa: S608 - identifiers quoted
     key = (str(parquet_path), sql, repr(params))
     # A version file never changes, so a count once made holds for every later page and every later caller.
     with _COUNTS_LOCK:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Path, Query, Request, Response
-from fastapi.responses import StreamingResponse
+from fastapi.responses import FileResponse, StreamingResponse
 from pydantic import BaseModel
 
 from wierde import __version__
@@ -13,7 +13,7 @@ from wierde.catalog.editing import update_metadata
 from wierde.publish import datasets as ds
 from wierde.publish.diff import diff_versions
 from wierde.publish.download import download
-from wierde.publish.row_api import Answer, aggregate_answer, etag_for, rows_answer
+from wierde.publish.row_api import Answer, aggregate_answer, rows_answer
 from wierde.web.deps import PrincipalDep, StoreDep
 
 API_VERSION = {"API-Version": __version__}
@@ -114,14 +114,19 @@ def list_version_rows(
 def download_response(request: Request, store: StoreDep, principal: PrincipalDep, dataset_id: str,
                       format_name: str | None, number: int | None) -> Response:
     result = download(store, principal, dataset_id, format_name, version=number,
-                      params=request.query_params.multi_items(), accept=request.headers.get("accept"))
-    etag = etag_for(result.version, request.query_params.multi_items(), "download-" + result.format)
+                      params=request.query_params.multi_items(), accept=request.headers.get("accept"),
+                      cache=request.app.state.download_cache)
+    etag = result.etag
     cache_control = "public, max-age=31536000, immutable" if number else "public, max-age=60"
     headers = {**API_VERSION, "ETag": etag, "Cache-Control": cache_control,
                "Content-Disposition": f'attachment; filename="{result.filename}"'}
     if request.headers.get("if-none-match") == etag:
-        result.chunks.close()  # type: ignore[attr-defined]
+        if result.chunks is not None:
+            result.chunks.close()  # type: ignore[attr-defined]
         return Response(status_code=304, headers=headers)
+    if result.file is not None:
+        return FileResponse(result.file, media_type=result.media_type, headers=headers)
+    assert result.chunks is not None
     return StreamingResponse(result.chunks, media_type=result.media_type, headers=headers)
 
 
