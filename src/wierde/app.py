@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from wierde import __version__
+from wierde.collect import schedule
 from wierde.config import Settings
 from wierde.publish.cache import ResponseCache
 from wierde.publish.catalog import Catalog
@@ -31,7 +33,11 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = threading.Event()
+        if settings.scheduler:
+            threading.Thread(target=schedule.loop, args=(store, stop), name="wierde-harvests", daemon=True).start()
         yield
+        stop.set()
         store.close()
 
     app = FastAPI(

@@ -29,6 +29,7 @@ class Settings:
     contact_email: str = "data@provinciegroningen.nl"
     basemap_url: str = ""  # e.g. PDOK's BRT achtergrondkaart; empty: no tiles are fetched (tests, offline)
     admin_token: str = ""  # a bearer token for stewards' API calls until sign-in arrives; empty: none accepted
+    scheduler: bool = True  # `wierde serve` runs due harvests itself; off when a separate `wierde worker` does
     duckdb_memory_limit: str = "512MB"
     max_upload_bytes: int = 2 * 1024**3
     extra: dict[str, Any] = field(default_factory=dict)
@@ -71,6 +72,8 @@ class Settings:
             raise InvalidInput(f"{config_path}: unknown settings {sorted(unknown)}; known: {sorted(known)}")
         if "max_upload_bytes" in values:
             values["max_upload_bytes"] = int(values["max_upload_bytes"])
+        if isinstance(values.get("scheduler"), str):
+            values["scheduler"] = values["scheduler"].lower() in ("1", "true", "yes", "on")
         return cls(home=Path(home), **values)
 
     def with_(self, **changes: Any) -> Settings:

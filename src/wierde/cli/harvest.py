@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from typing import Annotated
 
 import typer
@@ -106,3 +106,29 @@ def sources_list(home: Home = None, as_json: JsonOut = False) -> None:
         table.add_row(r["id"], r["connector"], r["dataset"], r["schedule"] or "-", r["last_run"] or "-",
                       r["last_outcome"] or "-")
     console.print(table)
+
+
+@app.command()
+@clear_errors
+def worker(
+    home: Home = None,
+    once: Annotated[bool, typer.Option("--once", help="Run what is due now, then stop (for cron).")] = False,
+    every: Annotated[float, typer.Option("--every", help="Seconds between checks.")] = 60.0,
+) -> None:
+    """Run scheduled harvests on their own, for deployments where cron or an orchestrator starts the work."""
+    import threading
+
+    from wierde.collect import schedule
+
+    store = open_store(home)
+    if once:
+        done = schedule.run_due(store)
+        console.print(f"harvested: {', '.join(done) or 'nothing was due'}")
+        return
+    console.print(f"Checking {store.settings.home / 'sources.yaml'} every {every:.0f} s (Ctrl+C stops)")
+    def report(done: list[str]) -> None:
+        if done:
+            console.print(f"harvested: {', '.join(done)}")
+
+    with suppress(KeyboardInterrupt):
+        schedule.loop(store, threading.Event(), every, on_round=report)
