@@ -75,3 +75,26 @@ def test_sources_file_and_json_records(tmp_path: Path) -> None:
 def test_unknown_connector_is_refused_with_the_known_ones(tmp_path: Path) -> None:
     code, out = wierde(tmp_path, "harvest", "--connector", "ftp", "--url", "x", "--dataset", "d")
     assert code == 2 and "http" in out
+
+
+def test_portal_shows_a_failed_harvest_beside_the_last_good_data(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from wierde.app import create_app
+
+    state = {"broken": False}
+
+    def route(path: str) -> Answer | None:
+        return (503, "text/plain", b"") if state["broken"] else (200, "text/csv", CSV)
+
+    with replay_server(route) as base:
+        args = ("harvest", "--connector", "http", "--url", f"{base}/g.csv", "--dataset", "gemeenten")
+        assert wierde(tmp_path, *args)[0] == 0
+        assert wierde(tmp_path, "publish", "gemeenten")[0] == 0
+        state["broken"] = True
+        assert wierde(tmp_path, *args)[0] == 6
+    settings = Settings(home=tmp_path, scheduler=False)
+    with TestClient(create_app(settings)) as client:
+        page = client.get("/datasets/gemeenten").text
+    assert "mislukt" in page and "HTTP 503" in page
+    assert "Pekela" in page, "the last good version is still shown"

@@ -12,6 +12,7 @@ from wierde.catalog.model import DatasetMetadata
 from wierde.errors import WierdeError
 from wierde.publish import rows
 from wierde.publish.catalog import formats_of
+from wierde.store import harvest_log
 from wierde.store.records import DatasetRecord, VersionRecord
 from wierde.store.repository import Store
 from wierde.web import i18n
@@ -113,6 +114,9 @@ def context(store: Store, dataset: DatasetRecord, params: Mapping[str, str], lan
         "formats": formats, "version": version, "versions": store.versions(dataset.id) if version else [],
         "facts": facts(dataset, meta, lang), "geo": bool(version and version.geometry_columns),
         "page": None, "example_filter": "",
+        "harvest": next(iter(harvest_log.history(store, dataset_id=dataset.id, limit=1)), None),
+        "outcomes": {"new-version": _("nieuwe versie"), "unchanged": _("ongewijzigd"), "failed": _("mislukt"),
+                     "running": _("bezig")},
     }
     if version:
         ctx.update(preview(store, version, params))
