@@ -34,6 +34,8 @@ def main() -> None:
         run("Ingest: CSV → version vs DuckDB read_csv → Parquet", ["bench/bench_ingest.py", *rows, "--memory"],
             RESULTS / "ingest.txt"),
         run("Geo-keying 200,000 points vs geopandas sjoin", ["bench/bench_geokey.py"], RESULTS / "geokey.md"),
+        run("NDW DATEX II traffic speed: connector vs a plain streaming XML parse", ["bench/bench_datex2.py"],
+            RESULTS / "datex2.txt"),
         run("HTTP under load: Wierde vs a minimal Starlette + DuckDB server vs Datasette",
             ["bench/http_bench.py", *rows, *http], RESULTS / "http.md"),
     ]

@@ -80,6 +80,7 @@ class Fetcher:
         for attempt in range(self.retries + 1):
             self._wait_politely()
             timeout = min(self.timeout, self._left(url))
+            started = False
             try:
                 with self._client.stream("GET", url, params=params, timeout=timeout) as response:
                     self.requests += 1
@@ -88,10 +89,13 @@ class Fetcher:
                         continue
                     if response.status_code >= 400:
                         raise HarvestError(f"{url}: HTTP {response.status_code}")
-                    yield from self._capped(url, response.iter_bytes())
+                    for chunk in self._capped(url, response.iter_bytes()):
+                        started = True
+                        yield chunk
                     return
             except httpx.TransportError as error:
-                if attempt >= self.retries:
+                # Once bytes went out, a retry would hand the caller the start of the body twice.
+                if started or attempt >= self.retries:
                     raise HarvestError(f"{url}: {type(error).__name__}: {error}") from None
                 time.sleep(min(self.backoff * 2**attempt, self._left(url)))
         raise HarvestError(f"{url}: still failing after {self.retries + 1} attempts")
