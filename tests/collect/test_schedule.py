@@ -33,8 +33,8 @@ def test_due_sources_run_once_per_interval(tmp_path: Path) -> None:
                                            dataset="handmatig"))
         assert schedule.run_due(store) == ["telling"], "only the scheduled source runs"
         assert schedule.run_due(store) == [], "not again within the hour"
-        assert [s.id for s in schedule.due(store, load_sources(store.settings), utcnow() + timedelta(hours=1, minutes=1))] \
-            == ["telling"]
+        later = utcnow() + timedelta(hours=1, minutes=1)
+        assert [s.id for s in schedule.due(store, load_sources(store.settings), later)] == ["telling"]
         stop = threading.Event()
         rounds: list[list[str]] = []
         worker = threading.Thread(target=schedule.loop, args=(store, stop, 0.05),
