@@ -1,3 +1,3 @@
 """Built-in connectors to public sources, each registered under its name like a third party's would be."""
 
-from wierde.collect.connectors import http_file, ndw_datex2  # noqa: F401
+from wierde.collect.connectors import cbs_odata, http_file, ndw_datex2  # noqa: F401
