@@ -166,6 +166,10 @@ def _one_step_page_sql(query: RowQuery, by_name: dict[str, Column], where: Seque
     # Without geometry to transform, one scan that stops at the page's end is the cheapest plan.
     shown = [by_name[n] for n in query.fields] if query.fields else list(by_name.values())
     select = [_select_expr(c) for c in shown] + [quote_ident(k.column) for k in query.sort] + [ROW]
+    if not query.sort:
+        # File order is DuckDB's order for a plain scan (preserve_insertion_order), so no sort is needed and the
+        # scan stops as soon as the page is full.
+        return f"SELECT {', '.join(select)} FROM {SOURCE}{_where_clause(where)} LIMIT ?"  # noqa: S608
     order = _order(query.sort, [quote_ident(k.column) for k in query.sort], ROW)
     return f"SELECT {', '.join(select)} FROM {SOURCE}{_where_clause(where)} ORDER BY {order} LIMIT ?"  # noqa: S608
 

@@ -31,7 +31,9 @@ def connect(
     """Open DuckDB with autoinstall off, so a missing extension fails loudly instead of reaching the network."""
     for key, value in GDAL_SAFE.items():
         os.environ.setdefault(key, value)
-    config: dict[str, str | bool | int | float | list[str]] = {"autoinstall_known_extensions": False}
+    config: dict[str, str | bool | int | float | list[str]] = {
+        "autoinstall_known_extensions": False, "preserve_insertion_order": True,
+    }
     if memory_limit:
         config["memory_limit"] = memory_limit
     if threads:
@@ -42,4 +44,6 @@ def connect(
     version = con.sql("PRAGMA version").fetchone()[0]  # type: ignore[index]
     for name in extensions:
         con.load_extension(str(extension_path(name, version)))
+    # Version files never change under their name, so their Parquet footers can be cached between queries.
+    con.execute("SET parquet_metadata_cache = true")
     return con
