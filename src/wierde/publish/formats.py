@@ -62,7 +62,7 @@ def negotiate(
     preferred = FORMATS[default] if default in names else offered[0]
     if not accept or not accept.strip():
         return preferred
-    for media_range in _media_ranges(accept):
+    for media_range in media_ranges(accept):
         chosen = _match(media_range, preferred, offered)
         if chosen is not None:
             return chosen
@@ -114,7 +114,7 @@ def _by_name(text: str, offered: Sequence[ExportFormat], names: Sequence[str]) -
     raise FormatError(f"format {text!r} {reason}; use one of: {', '.join(names)}", names, parameter="format")
 
 
-def _media_ranges(accept: str) -> list[str]:
+def media_ranges(accept: str) -> list[str]:
     """The media ranges with q > 0, most wanted first (stable for equal q, as the client listed them)."""
     ranked: list[tuple[float, int, str]] = []
     for position, part in enumerate(accept.split(",")):

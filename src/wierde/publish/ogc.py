@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from wierde.publish import datasets, ogc_crs
+from wierde.publish.formats import media_ranges
 from wierde.publish.ogc_items import GEOJSON, ITEMS_PARAMS, Features, item, items
 from wierde.publish.ogc_openapi import OPENAPI_MEDIA_TYPE, api_document
 from wierde.publish.ogc_source import Context, Extent, Layer, extent, layer, layers, link
@@ -57,29 +58,12 @@ def negotiate(f: str | None, accept: str | None) -> Format:
         if wanted in ("json", "geojson", "html"):
             return "html" if wanted == "html" else "json"
         raise QueryError("f", f"{f!r} is not a format here; use json or html")
-    for media_range in _ranked(accept or ""):
+    for media_range in media_ranges(accept or ""):
         if media_range == "text/html":
             return "html"
         if media_range in _JSON_TYPES or media_range in ("*/*", "application/*"):
             return "json"
     return "json"
-
-
-def _ranked(accept: str) -> list[str]:
-    ranked: list[tuple[float, int, str]] = []
-    for position, part in enumerate(accept.split(",")):
-        media, *options = (piece.strip() for piece in part.split(";"))
-        quality = 1.0
-        for option in options:
-            key, _, value = option.partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if media and quality > 0:
-            ranked.append((-quality, position, media.lower()))
-    return [media for _, _, media in sorted(ranked)]
 
 
 def _self_links(href: str, what: str, media_type: str = "application/json") -> list[dict[str, str]]:
