@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from rdflib import Graph
 from rdflib.compare import isomorphic
@@ -12,8 +13,6 @@ from tests.catalog.sample import run_shacl, shared_spec
 def test_turtle_feed_validates_against_dcat_ap_nl(client: TestClient) -> None:
     folder = shared_spec()
     if folder is None:
-        import pytest
-
         pytest.skip("../shared/spec is not beside this checkout")
     response = client.get("/catalog.ttl")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/turtle")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from wierde.cli.common import Home, JsonOut, app, clear_errors, console, emit_json, open_store
+from wierde.errors import NotFound
+from wierde.store.repository import Store
 
 
 def parse_types(values: list[str]) -> dict[str, str]:
@@ -63,10 +65,10 @@ def ingest(
         console.print(f"[yellow]{dataset}[/]: content unchanged, still version {v.number}")
 
 
-def _existing_meta(store, dataset_id: str) -> dict:
+def _existing_meta(store: Store, dataset_id: str) -> dict[str, Any]:
     try:
         return dict(store.dataset(dataset_id).meta)
-    except Exception:
+    except NotFound:  # a new dataset: nothing to keep
         return {}
 
 

@@ -38,6 +38,11 @@ def can_see(principal: Principal, dataset: DatasetRecord) -> bool:
     return dataset.is_published and dataset.classification == "open"
 
 
+def public(dataset: DatasetRecord) -> bool:
+    """Anyone may see it: the only data whose answers may be cached and shared between requesters."""
+    return dataset.is_published and dataset.classification == "open"
+
+
 def visible(principal: Principal, datasets: Iterable[DatasetRecord]) -> list[DatasetRecord]:
     return [d for d in datasets if can_see(principal, d)]
 

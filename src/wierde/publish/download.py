@@ -7,6 +7,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from wierde.protect import access
 from wierde.protect.access import Principal
 from wierde.publish import datasets, formats, rows
 from wierde.publish.download_cache import DownloadCache
@@ -49,15 +50,16 @@ def download(
     filename = f"{dataset_id}-v{record.number}.{fmt.extension}"
     store.count_use(dataset_id, download=True)
     # Only what anyone may see is kept, so a cached file can never reach the wrong person.
-    cacheable = cache is not None and dataset.is_published and dataset.classification == "open"
-    if cache is not None and cacheable and (hit := cache.get(etag)) is not None:
+    if not access.public(dataset):
+        cache = None
+    if cache is not None and (hit := cache.get(etag)) is not None:
         return Download(fmt.media_type, filename, None, record, fmt.name, etag, file=hit)
     columns = columns_of(record)
     query = rows.parse_query(wanted, columns)
     sql, sql_params = rows.query_sql(store.path_of(record), columns, query, for_export=True)
     chunks: Iterator[bytes] = formats.export(store.duck(), sql, sql_params, fmt,
                                              geometry_columns=record.geometry_columns, workdir=store.settings.tmp_dir)
-    if cache is not None and cacheable:
+    if cache is not None:
         chunks = cache.fill(etag, chunks)
     return Download(fmt.media_type, filename, chunks, record, fmt.name, etag)
 

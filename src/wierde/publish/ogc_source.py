@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from wierde.errors import NotFound
+from wierde.protect import access
 from wierde.protect.access import Principal
 from wierde.publish import datasets, ogc_crs
 from wierde.publish.cache import ResponseCache
@@ -82,7 +83,7 @@ class Layer:
     @property
     def cacheable(self) -> bool:
         """Only what anyone may see is cached, as in the row API."""
-        return self.dataset.is_published and self.dataset.classification == "open"
+        return access.public(self.dataset)
 
 
 def layers(ctx: Context) -> list[Layer]:

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 import orjson
 
+from wierde.protect import access
 from wierde.protect.access import Principal
 from wierde.publish import aggregate, datasets, formats, rows
 from wierde.publish.cache import ResponseCache
@@ -42,9 +43,10 @@ def rows_answer(
     fmt = formats.negotiate(accept, format_param, has_geometry=bool(record.geometry_columns))
     query_params = [(k, v) for k, v in params if k not in ("format", "lang")]
     etag = etag_for(record, query_params, fmt.name)
-    # Only what anyone may see is cached, so a cached answer can never reach the wrong person.
-    cacheable = cache is not None and dataset.is_published and dataset.classification == "open"
-    if cacheable and (hit := cache.get((etag,))) is not None:  # type: ignore[union-attr]
+    # Only what anyone may see is cached (access.public), so a cached answer can never reach the wrong person.
+    if not access.public(dataset):
+        cache = None
+    if cache is not None and (hit := cache.get((etag,))) is not None:
         return Answer(fmt.media_type, etag, record, body=hit)
     columns = columns_of(record)
     query = rows.parse_query(query_params, columns)
@@ -56,8 +58,8 @@ def rows_answer(
         return Answer(fmt.media_type, etag, record, chunks=chunks)
     page = rows.run_query(store.duck(), store.path_of(record), columns, query, known_total=record.row_count)
     body = orjson.dumps(page_document(dataset_id, record, page, query_params, path))
-    if cacheable:
-        cache.put((etag,), body)  # type: ignore[union-attr]
+    if cache is not None:
+        cache.put((etag,), body)
     return Answer(fmt.media_type, etag, record, body=body)
 
 
@@ -96,14 +98,15 @@ def aggregate_answer(
     record = datasets.get_version(store, principal, dataset_id)
     query_params = [(k, v) for k, v in params if k != "lang"]
     etag = etag_for(record, query_params, "aggregate")
-    cacheable = cache is not None and dataset.is_published and dataset.classification == "open"
-    if cacheable and (hit := cache.get((etag,))) is not None:  # type: ignore[union-attr]
+    if not access.public(dataset):
+        cache = None
+    if cache is not None and (hit := cache.get((etag,))) is not None:
         return Answer("application/json", etag, record, body=hit)
     columns = columns_of(record)
     aggregation = aggregate.parse_aggregation(query_params, columns)
     groups = aggregate.run_aggregation(store.duck(), store.path_of(record), columns, aggregation)
     body = orjson.dumps({"dataset": dataset_id, "version": record.number, "groupBy": list(aggregation.group_by),
                          "count": len(groups), "groups": groups})
-    if cacheable:
-        cache.put((etag,), body)  # type: ignore[union-attr]
+    if cache is not None:
+        cache.put((etag,), body)
     return Answer("application/json", etag, record, body=body)

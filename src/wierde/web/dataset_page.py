@@ -12,6 +12,7 @@ from wierde.catalog.model import DatasetMetadata
 from wierde.errors import WierdeError
 from wierde.publish import rows
 from wierde.publish.catalog import formats_of
+from wierde.publish.download import columns_of
 from wierde.store import harvest_log
 from wierde.store.records import DatasetRecord, VersionRecord
 from wierde.store.repository import Store
@@ -21,10 +22,6 @@ from wierde.web.i18n import _
 PREVIEW_ROWS = 20
 FORMAT_LABELS = {"csv": "CSV", "json": "JSON", "parquet": "Parquet", "xlsx": "Excel (XLSX)",
                  "geojson": "GeoJSON", "gpkg": "GeoPackage"}
-
-
-def columns_of(version: VersionRecord) -> list[rows.Column]:
-    return [rows.Column(f["name"], f.get("type", "string")) for f in version.fields]
 
 
 def operators() -> list[tuple[str, str]]:
