@@ -25,9 +25,9 @@ $(VENV)/.synced: pyproject.toml uv.lock
 	@touch $@
 
 test-setup: $(VENV)/.synced-dev node_modules/.installed
-	@command -v chromium >/dev/null && command -v gdalinfo >/dev/null && [ -x /usr/lib/postgresql/15/bin/pg_ctl ] || { \
+	@command -v chromium >/dev/null && command -v java >/dev/null && command -v gdalinfo >/dev/null && [ -x /usr/lib/postgresql/15/bin/pg_ctl ] || { \
 	  $(SUDO) apt-get update -qq && \
-	  $(SUDO) apt-get install -y -qq --no-install-recommends chromium chromium-driver gdal-bin postgresql-15 >/dev/null; }
+	  $(SUDO) apt-get install -y -qq --no-install-recommends chromium chromium-driver gdal-bin postgresql-15 openjdk-17-jre-headless >/dev/null; }
 
 $(VENV)/.synced-dev: pyproject.toml uv.lock
 	@command -v uv >/dev/null || python3 -m pip install --quiet uv

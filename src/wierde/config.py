@@ -32,6 +32,14 @@ class Settings:
     scheduler: bool = True  # `wierde serve` runs due harvests itself; off when a separate `wierde worker` does
     duckdb_memory_limit: str = "512MB"
     max_upload_bytes: int = 2 * 1024**3
+    secret_key: str = ""  # signs session cookies and CSRF tokens; empty: generated once into <home>/secret.key
+    oidc_issuer: str = ""  # OpenID Connect provider for staff sign-in; empty: local accounts only
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    pseudonym_key_file: str = ""  # HMAC key for pseudonymised columns, kept outside the data store
+    smtp_url: str = ""  # smtp://host:port for indicator alerts; empty: no e-mail is sent
+    mail_from: str = "noreply@wierde.invalid"
+    spark_master: str = "local[2]"  # the Spark engine's cluster; local mode needs only Java 17
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
