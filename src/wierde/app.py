@@ -20,7 +20,7 @@ from wierde.publish.cache import ResponseCache
 from wierde.publish.catalog import Catalog
 from wierde.publish.download_cache import DownloadCache
 from wierde.store.repository import Store
-from wierde.web import api, ckan, feed, ogc, openapi, portal, problems
+from wierde.web import api, auth, ckan, feed, maps, ogc, openapi, portal, problems, scenarios, views_api
 from wierde.web.language import LanguageMiddleware
 from wierde.web.render import Renderer
 
@@ -63,6 +63,10 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(ckan.router)
     app.include_router(feed.router)
     app.include_router(ogc.router, prefix="/ogc", include_in_schema=False)
+    app.include_router(views_api.router)
+    app.include_router(maps.router)
+    app.include_router(auth.router)
+    app.include_router(scenarios.router)
     app.include_router(portal.router)
     app.mount("/static/swagger", StaticFiles(directory=SWAGGER_ASSETS), name="swagger")
     app.mount("/static/leaflet", StaticFiles(directory=xstatic.pkg.leaflet.BASE_DIR), name="leaflet")
