@@ -11,7 +11,7 @@ from wierde.protect import access
 from wierde.protect.access import Principal
 from wierde.publish import datasets, formats, rows
 from wierde.publish.download_cache import DownloadCache
-from wierde.store.records import VersionRecord
+from wierde.store.records import DatasetRecord, VersionRecord
 from wierde.store.repository import Store
 
 
@@ -28,6 +28,12 @@ class Download:
 
 def columns_of(version: VersionRecord) -> list[rows.Column]:
     return [rows.Column(f["name"], f.get("type", "string")) for f in version.fields]
+
+
+def columns_for(principal: Principal, dataset: DatasetRecord, version: VersionRecord) -> list[rows.Column]:
+    """The version's columns this principal may read; the others do not exist for them."""
+    hidden = access.hidden_columns(principal, dataset)
+    return [c for c in columns_of(version) if c.name not in hidden]
 
 
 def download(
@@ -54,7 +60,7 @@ def download(
         cache = None
     if cache is not None and (hit := cache.get(etag)) is not None:
         return Download(fmt.media_type, filename, None, record, fmt.name, etag, file=hit)
-    columns = columns_of(record)
+    columns = columns_for(principal, dataset, record)
     query = rows.parse_query(wanted, columns)
     sql, sql_params = rows.query_sql(store.path_of(record), columns, query, for_export=True)
     chunks: Iterator[bytes] = formats.export(store.duck(), sql, sql_params, fmt,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from wierde.protect import access
 from wierde.protect.access import Principal
 from wierde.publish import datasets, ogc_crs
 from wierde.publish.cache import ResponseCache
-from wierde.publish.download import columns_of
+from wierde.publish.download import columns_for
 from wierde.publish.row_model import Column
 from wierde.publish.row_values import json_value
 from wierde.sqltext import quote_ident, to_crs84
@@ -93,7 +94,8 @@ def layers(ctx: Context) -> list[Layer]:
     for dataset in datasets.list_datasets(ctx.store, ctx.principal):
         version = current.get(dataset.id)
         if version is not None and version.geometry_columns:
-            found.append(_layer(ctx.store, dataset, version))
+            with suppress(NotFound):
+                found.append(_layer(ctx, dataset, version))
     return found
 
 
@@ -107,15 +109,18 @@ def layer(ctx: Context, collection_id: str) -> Layer:
     version = ctx.store.current_versions().get(dataset.id)
     if version is None or not version.geometry_columns:
         raise missing
-    return _layer(ctx.store, dataset, version)
+    return _layer(ctx, dataset, version)
 
 
-def _layer(store: Store, dataset: DatasetRecord, version: VersionRecord) -> Layer:
-    path = store.path_of(version)
-    described = store.duck().execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+def _layer(ctx: Context, dataset: DatasetRecord, version: VersionRecord) -> Layer:
+    path = ctx.store.path_of(version)
+    described = ctx.store.duck().execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
     sql_types = {str(row[0]): str(row[1]) for row in described}
-    columns = columns_of(version)
-    geometry = version.geometry_columns[0]
+    columns = columns_for(ctx.principal, dataset, version)
+    shown = {c.name for c in columns}
+    geometry = next((g for g in version.geometry_columns if g in shown), None)
+    if geometry is None:  # the place itself is withheld from this caller: no features to give
+        raise NotFound(f"collection {dataset.id!r} does not exist")
     temporal = next((c.name for c in columns if c.type in TEMPORAL_TYPES), None)
     return Layer(dataset, version, path, columns, sql_types, geometry,
                  ogc_crs.storage_code(sql_types.get(geometry, "GEOMETRY")), temporal)

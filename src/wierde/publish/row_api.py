@@ -12,7 +12,7 @@ from wierde.protect import access
 from wierde.protect.access import Principal
 from wierde.publish import aggregate, datasets, formats, rows
 from wierde.publish.cache import ResponseCache
-from wierde.publish.download import columns_of, etag_for
+from wierde.publish.download import columns_for, etag_for
 from wierde.store.records import VersionRecord
 from wierde.store.repository import Store
 
@@ -48,7 +48,7 @@ def rows_answer(
         cache = None
     if cache is not None and (hit := cache.get((etag,))) is not None:
         return Answer(fmt.media_type, etag, record, body=hit)
-    columns = columns_of(record)
+    columns = columns_for(principal, dataset, record)
     query = rows.parse_query(query_params, columns)
     if fmt.name != "json":
         sql, sql_params = rows.query_sql(store.path_of(record), columns, query, for_export=True)
@@ -102,7 +102,7 @@ def aggregate_answer(
         cache = None
     if cache is not None and (hit := cache.get((etag,))) is not None:
         return Answer("application/json", etag, record, body=hit)
-    columns = columns_of(record)
+    columns = columns_for(principal, dataset, record)
     aggregation = aggregate.parse_aggregation(query_params, columns)
     groups = aggregate.run_aggregation(store.duck(), store.path_of(record), columns, aggregation)
     body = orjson.dumps({"dataset": dataset_id, "version": record.number, "groupBy": list(aggregation.group_by),

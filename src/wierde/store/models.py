@@ -26,6 +26,7 @@ class Dataset(Base):
     status: Mapped[str] = mapped_column(String(20), default="draft")  # draft | published | withdrawn
     classification: Mapped[str] = mapped_column(String(20), default="open")  # open | restricted | non-public
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    access: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # scope, Woo reason, column rules
     current_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

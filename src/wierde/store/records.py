@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -55,6 +55,7 @@ class DatasetRecord:
     published_at: datetime | None
     views: int
     downloads: int
+    access: dict[str, Any] = field(default_factory=dict)
 
     @property
     def is_published(self) -> bool:
@@ -65,5 +66,5 @@ class DatasetRecord:
         return cls(
             id=row.id, status=row.status, classification=row.classification, meta=dict(row.meta or {}),
             current_version=row.current_version, created_at=row.created_at, updated_at=row.updated_at,
-            published_at=row.published_at, views=row.views, downloads=row.downloads,
+            published_at=row.published_at, views=row.views, downloads=row.downloads, access=dict(row.access or {}),
         )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from wierde.store.records import DatasetRecord, VersionRecord
 
 SNAPSHOT_SECONDS = 0.25
 DATASET_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+log = logging.getLogger(__name__)
 
 
 def check_dataset_id(dataset_id: str) -> str:
@@ -71,6 +73,7 @@ class Store:
         self._duck: duckdb.DuckDBPyConnection | None = None
         self._duck_lock = threading.Lock()
         self._snap: Snapshot | None = None
+        self._after_commit: list[Callable[[str], None]] = []
 
     @classmethod
     def open(cls, settings: Settings) -> Store:
@@ -159,7 +162,7 @@ class Store:
         with self.session() as session:
             row = session.get(Dataset, dataset_id)
             if row is None:
-                row = Dataset(id=dataset_id, status="draft", classification="open", meta=meta or {}, views=0,
+                row = Dataset(id=dataset_id, status="draft", classification="open", meta=meta or {}, access={}, views=0,
                               downloads=0)
                 session.add(row)
             elif meta is not None:
@@ -184,6 +187,21 @@ class Store:
             row.updated_at = utcnow()
             if status == "published":
                 row.published_at = utcnow()
+            session.flush()
+            record = DatasetRecord.of(row)
+        self._changed()
+        return record
+
+    def set_access(self, dataset_id: str, classification: str, rules: dict[str, Any]) -> DatasetRecord:
+        """Change who may read a dataset: its classification and access rules, in one transaction."""
+        self._changed()
+        with self.session() as session:
+            row = session.get(Dataset, dataset_id)
+            if row is None:
+                raise NotFound(f"dataset {dataset_id!r} does not exist")
+            row.classification = classification
+            row.access = rules
+            row.updated_at = utcnow()
             session.flush()
             record = DatasetRecord.of(row)
         self._changed()
@@ -240,6 +258,7 @@ class Store:
         try:
             with self.session() as session:
                 dataset = self._dataset_for_update(session, dataset_id, meta)
+                previous = dataset.current_version
                 same = session.scalars(
                     select(Version).where(Version.dataset_id == dataset_id, Version.content_hash == content_hash)
                 ).first()
@@ -248,28 +267,55 @@ class Store:
                     if dataset.current_version != same.number:
                         dataset.current_version = same.number
                         dataset.updated_at = utcnow()
-                    return Committed(VersionRecord.of(same), created=False)
-                latest = session.scalar(select(func.max(Version.number)).where(Version.dataset_id == dataset_id))
-                number = (latest or 0) + 1
-                relative = f"{dataset_id}/v{number:05d}-{content_hash[:12]}.parquet"
-                size = self._place(staged, relative)
-                version = Version(
-                    dataset_id=dataset_id, number=number, content_hash=content_hash, file=relative,
-                    row_count=row_count, byte_size=size, table_schema=table_schema, source=source, report=report,
-                    created_at=utcnow(),
-                )
-                session.add(version)
-                dataset.current_version = number
-                dataset.updated_at = utcnow()
-                session.flush()
-                return Committed(VersionRecord.of(version), created=True)
+                    committed = Committed(VersionRecord.of(same), created=False)
+                else:
+                    committed = self._add_version(session, dataset, staged, content_hash, row_count=row_count,
+                                                  table_schema=table_schema, source=source, report=report)
         finally:
             self._changed()
+        if committed.version.number != previous:
+            self._notify(dataset_id)
+        return committed
+
+    def _add_version(self, session: Session, dataset: Dataset, staged: Path, content_hash: str, *, row_count: int,
+                     table_schema: dict[str, Any], source: dict[str, Any], report: dict[str, Any]) -> Committed:
+        latest = session.scalar(select(func.max(Version.number)).where(Version.dataset_id == dataset.id))
+        number = (latest or 0) + 1
+        relative = f"{dataset.id}/v{number:05d}-{content_hash[:12]}.parquet"
+        size = self._place(staged, relative)
+        version = Version(
+            dataset_id=dataset.id, number=number, content_hash=content_hash, file=relative,
+            row_count=row_count, byte_size=size, table_schema=table_schema, source=source, report=report,
+            created_at=utcnow(),
+        )
+        session.add(version)
+        dataset.current_version = number
+        dataset.updated_at = utcnow()
+        session.flush()
+        return Committed(VersionRecord.of(version), created=True)
+
+    # -- listeners ------------------------------------------------------------------------------------------
+    def after_commit(self, listener: Callable[[str], None]) -> None:
+        """Call `listener(dataset_id)` once a commit has made another version of that dataset current.
+
+        Listeners run in the committing thread after the transaction; adding an equal listener twice adds it once.
+        """
+        if listener not in self._after_commit:
+            self._after_commit.append(listener)
+
+    def _notify(self, dataset_id: str) -> None:
+        # The version is committed whatever a listener does, so a listener's failure is logged, never raised.
+        for listener in list(self._after_commit):
+            try:
+                listener(dataset_id)
+            except Exception:
+                log.exception("after-commit listener %r failed for dataset %s", listener, dataset_id)
 
     def _dataset_for_update(self, session: Session, dataset_id: str, meta: dict[str, Any] | None) -> Dataset:
         dataset = session.get(Dataset, dataset_id, with_for_update=True)
         if dataset is None:  # a new dataset appears together with its first version, or not at all
-            dataset = Dataset(id=dataset_id, status="draft", classification="open", meta={}, views=0, downloads=0)
+            dataset = Dataset(id=dataset_id, status="draft", classification="open", meta={}, access={}, views=0,
+                              downloads=0)
             session.add(dataset)
         if meta is not None:
             dataset.meta = json_safe(meta)

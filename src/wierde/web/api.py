@@ -11,6 +11,8 @@ from starlette.routing import Route
 
 from wierde import __version__
 from wierde.catalog.editing import update_metadata
+from wierde.protect.classify import describe as describe_access
+from wierde.protect.classify import set_access
 from wierde.publish import datasets as ds
 from wierde.publish.diff import diff_versions
 from wierde.publish.download import download
@@ -189,6 +191,32 @@ def put_metadata(dataset_id: DatasetId, body: dict[str, Any], store: StoreDep, p
     response.headers.update(API_VERSION)
     ds.get_dataset(store, principal, dataset_id)
     return update_metadata(store, principal, dataset_id, body, where="request body").meta
+
+
+class AccessIn(BaseModel):
+    classification: str = "open"
+    scope: str | None = None
+    reason: str | None = None
+    hide_existence: bool = False
+    columns: dict[str, dict[str, str]] = {}
+
+
+@router.get("/datasets/{dataset_id}/access", operation_id="getAccess")
+def get_access(dataset_id: DatasetId, store: StoreDep, principal: PrincipalDep, response: Response
+               ) -> dict[str, Any]:
+    """Who may read the dataset: classification, scope and the Woo ground for anything not open."""
+    response.headers.update(API_VERSION)
+    return describe_access(ds.get_dataset(store, principal, dataset_id))
+
+
+@router.put("/datasets/{dataset_id}/access", operation_id="updateAccess")
+def put_access(dataset_id: DatasetId, body: AccessIn, store: StoreDep, principal: PrincipalDep, response: Response
+               ) -> dict[str, Any]:
+    """Classify the dataset (data stewards only); every non-open item needs a scope and a Woo ground."""
+    response.headers.update(API_VERSION)
+    ds.get_dataset(store, principal, dataset_id)
+    rules = body.model_dump(exclude={"classification"}, exclude_defaults=True)
+    return describe_access(set_access(store, principal, dataset_id, body.classification, rules))
 
 
 def rows_route(request: Request) -> Response:
