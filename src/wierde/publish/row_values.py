@@ -9,6 +9,9 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 # Frictionless field types whose values can be compared with =, <, IN ...; every other type only allows __isnull.
 TEXT_TYPES = frozenset({"string", "yearmonth"})
 SCALAR_TYPES = TEXT_TYPES | {"integer", "year", "number", "boolean", "date", "datetime", "time"}
@@ -112,6 +115,36 @@ def json_value(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [json_value(v) for v in value]
     return str(value)
+
+
+# Arrow writes a microsecond timestamp as "2024-01-31 12:00:00.000000" (plus "Z" in UTC); isoformat() drops a zero
+# fraction and puts a "T" between date and time.
+_ARROW_TIMESTAMP = r"^(\S+) (\d\d:\d\d:\d\d)(?:\.000000)?(\.\d{6})?(Z?)$"
+
+
+def json_column(array: pa.ChunkedArray) -> list[Any]:
+    """`[json_value(v) for v in array.to_pylist()]`, with the common types converted by Arrow in one go.
+
+    A page's rows are built column by column; converting timestamps cell by cell in Python was the largest cost
+    of a small filtered page after the query itself.
+    """
+    kind = array.type
+    if pa.types.is_integer(kind) or pa.types.is_string(kind) or pa.types.is_large_string(kind) \
+            or pa.types.is_boolean(kind):
+        return array.to_pylist()
+    if pa.types.is_floating(kind):
+        values = array.to_pylist()
+        finite = pc.all(pc.is_finite(array)).as_py()
+        return values if finite in (True, None) else [json_value(v) for v in values]
+    if pa.types.is_timestamp(kind):
+        unit = pa.timestamp("us", "UTC" if kind.tz else None)
+        text = array.cast(unit, safe=False).cast(pa.string())
+        return pc.replace_substring_regex(text, _ARROW_TIMESTAMP, r"\1T\2\3\4").to_pylist()
+    if pa.types.is_date32(kind):
+        return array.cast(pa.string()).to_pylist()
+    if pa.types.is_time64(kind) and kind.unit == "ns":  # Python's time stops at microseconds
+        array = array.cast(pa.time64("us"), safe=False)
+    return [json_value(v) for v in array.to_pylist()]
 
 
 def _decimal(value: Decimal) -> int | float | None:

@@ -15,7 +15,7 @@ import pyarrow as pa
 from wierde.publish.row_cursor import TimestampNs, encode_cursor
 from wierde.publish.row_model import OPERATORS, RESERVED, Column, Filter, Page, QueryError, RowQuery, SortKey
 from wierde.publish.row_params import cursor_position, parse_query
-from wierde.publish.row_values import GEOMETRY, json_value
+from wierde.publish.row_values import GEOMETRY, json_column
 from wierde.sqltext import geojson_crs84, quote_ident
 
 __all__ = [
@@ -66,9 +66,11 @@ def run_query(
     # Arrow, not fetchall(): DuckDB's Python conversion of TIMESTAMPTZ needs pytz, Arrow's uses zoneinfo.
     table = con.execute(sql, params).to_arrow_table()
     shown = visible_columns(columns, query)
-    data = [_python_values(table.column(i)) for i in range(len(shown))]
     count = min(table.num_rows, query.limit)
-    rows = [{c.name: _out(c, data[i][r]) for i, c in enumerate(shown)} for r in range(count)]
+    page = table.slice(0, count)
+    data = [_out_column(c, page.column(i)) for i, c in enumerate(shown)]
+    names = [c.name for c in shown]
+    rows = [dict(zip(names, values, strict=True)) for values in zip(*data, strict=True)]
     next_cursor = None
     if table.num_rows > query.limit:
         keys = [_key_value(table.column(len(shown) + k), count - 1) for k in range(len(query.sort))]
@@ -210,10 +212,10 @@ def _key_value(array: pa.ChunkedArray, index: int) -> Any:
     return _python_values(array.slice(index, 1))[0]
 
 
-def _out(column: Column, value: Any) -> Any:
+def _out_column(column: Column, array: pa.ChunkedArray) -> list[Any]:
     if column.type == GEOMETRY:
-        return None if value is None else json.loads(value)
-    return json_value(value)
+        return [None if value is None else json.loads(value) for value in array.to_pylist()]
+    return json_column(array)
 
 
 def _total(con: duckdb.DuckDBPyConnection, parquet_path: Path, query: RowQuery, known_total: int | None) -> int:
