@@ -15,12 +15,13 @@ from fastapi.staticfiles import StaticFiles
 
 from wierde import __version__
 from wierde.collect import schedule
+from wierde.combine.auto import subscribe
 from wierde.config import Settings
 from wierde.publish.cache import ResponseCache
 from wierde.publish.catalog import Catalog
 from wierde.publish.download_cache import DownloadCache
 from wierde.store.repository import Store
-from wierde.web import api, auth, ckan, feed, maps, ogc, openapi, portal, problems, scenarios, views_api
+from wierde.web import api, auth, ckan, feed, maps, ogc, openapi, portal, problems, scenarios, upload, views_api
 from wierde.web.language import LanguageMiddleware
 from wierde.web.render import Renderer
 
@@ -29,7 +30,7 @@ OWN_ASSETS = Path(__file__).parent / "web" / "static"
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
-    store = store or Store.open(settings)
+    store = subscribe(store or Store.open(settings))  # views follow their inputs, however those change
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -63,6 +64,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(ckan.router)
     app.include_router(feed.router)
     app.include_router(ogc.router, prefix="/ogc", include_in_schema=False)
+    app.include_router(upload.router)
     app.include_router(views_api.router)
     app.include_router(maps.router)
     app.include_router(auth.router)

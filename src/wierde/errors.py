@@ -44,3 +44,15 @@ class Unacceptable(WierdeError):
     status = 406
     title = "Not acceptable"
     exit_code = 2
+
+
+class TooLarge(WierdeError):
+    status = 413
+    title = "Content too large"
+    exit_code = 2
+
+
+class TooManyRequests(WierdeError):
+    status = 429
+    title = "Too many requests"
+    exit_code = 6

@@ -13,6 +13,7 @@ from typing import Any, Literal
 import duckdb
 from duckdb.sqltypes import DuckDBPyType
 
+from wierde.collect.archives import check_archive
 from wierde.errors import InvalidInput
 
 FORMATS = ("csv", "xlsx", "json", "ndjson", "geojson", "gpkg", "shapefile", "parquet")
@@ -116,6 +117,8 @@ def ingest_file(
         raise FileFormatError(f"{source}: no such file")
     if is_empty(source):
         raise FileFormatError(f"{source.name}: the file is empty")
+    if zipfile.is_zipfile(source):
+        check_archive(source)  # before anything (format detection included) unpacks a member
     kind = options.format or detect_format(source)
     try:
         loaded = reader_for(kind)(con, source, out, options)

@@ -24,6 +24,7 @@ class Download:
     format: str
     etag: str
     file: Path | None = None
+    public: bool = False  # anyone may see it: shared caches may keep it
 
 
 def columns_of(version: VersionRecord) -> list[rows.Column]:
@@ -59,7 +60,7 @@ def download(
     if not access.public(dataset):
         cache = None
     if cache is not None and (hit := cache.get(etag)) is not None:
-        return Download(fmt.media_type, filename, None, record, fmt.name, etag, file=hit)
+        return Download(fmt.media_type, filename, None, record, fmt.name, etag, file=hit, public=True)
     columns = columns_for(principal, dataset, record)
     query = rows.parse_query(wanted, columns)
     sql, sql_params = rows.query_sql(store.path_of(record), columns, query, for_export=True)
@@ -67,7 +68,7 @@ def download(
                                              geometry_columns=record.geometry_columns, workdir=store.settings.tmp_dir)
     if cache is not None:
         chunks = cache.fill(etag, chunks)
-    return Download(fmt.media_type, filename, chunks, record, fmt.name, etag)
+    return Download(fmt.media_type, filename, chunks, record, fmt.name, etag, public=access.public(dataset))
 
 
 def etag_for(version: VersionRecord, params: Iterable[tuple[str, str]], kind: str) -> str:

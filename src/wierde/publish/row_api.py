@@ -24,6 +24,7 @@ class Answer:
     version: VersionRecord
     body: bytes | None = None  # small answers are whole
     chunks: Iterator[bytes] | None = None  # exports stream
+    public: bool = False  # anyone may see it: shared caches may keep it
 
 
 def rows_answer(
@@ -47,7 +48,7 @@ def rows_answer(
     if not access.public(dataset):
         cache = None
     if cache is not None and (hit := cache.get((etag,))) is not None:
-        return Answer(fmt.media_type, etag, record, body=hit)
+        return Answer(fmt.media_type, etag, record, body=hit, public=True)
     columns = columns_for(principal, dataset, record)
     query = rows.parse_query(query_params, columns)
     if fmt.name != "json":
@@ -55,12 +56,12 @@ def rows_answer(
         sql = f"SELECT * FROM ({sql}) LIMIT {int(query.limit)}"  # noqa: S608 - limit is an int
         chunks = formats.export(store.duck(), sql, sql_params, fmt, geometry_columns=record.geometry_columns,
                                 workdir=store.settings.tmp_dir)
-        return Answer(fmt.media_type, etag, record, chunks=chunks)
+        return Answer(fmt.media_type, etag, record, chunks=chunks, public=access.public(dataset))
     page = rows.run_query(store.duck(), store.path_of(record), columns, query, known_total=record.row_count)
     body = orjson.dumps(page_document(dataset_id, record, page, query_params, path))
     if cache is not None:
         cache.put((etag,), body)
-    return Answer(fmt.media_type, etag, record, body=body)
+    return Answer(fmt.media_type, etag, record, body=body, public=access.public(dataset))
 
 
 def page_document(
@@ -101,7 +102,7 @@ def aggregate_answer(
     if not access.public(dataset):
         cache = None
     if cache is not None and (hit := cache.get((etag,))) is not None:
-        return Answer("application/json", etag, record, body=hit)
+        return Answer("application/json", etag, record, body=hit, public=True)
     columns = columns_for(principal, dataset, record)
     aggregation = aggregate.parse_aggregation(query_params, columns)
     groups = aggregate.run_aggregation(store.duck(), store.path_of(record), columns, aggregation)
@@ -109,4 +110,4 @@ def aggregate_answer(
                          "count": len(groups), "groups": groups})
     if cache is not None:
         cache.put((etag,), body)
-    return Answer("application/json", etag, record, body=body)
+    return Answer("application/json", etag, record, body=body, public=access.public(dataset))

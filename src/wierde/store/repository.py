@@ -116,8 +116,11 @@ class Store:
         removed = 0
         for entry in self.settings.tmp_dir.glob("*-*"):
             owner = entry.name.split("-", 1)[0]
-            if entry.is_file() and owner.isdigit() and not _alive(int(owner)):
-                entry.unlink(missing_ok=True)
+            if owner.isdigit() and not _alive(int(owner)):
+                if entry.is_dir():  # an upload's folder
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
                 removed += 1
         return removed
 

@@ -45,9 +45,15 @@ def list_versions(
     return [ds.VersionOut.of(v) for v in ds.list_versions(store, principal, dataset_id)]
 
 
+def cache_control(public: bool, immutable: bool) -> str:
+    """Shared caches may keep only what anyone may see; anything else stays with the one who asked for it."""
+    if not public:
+        return "private, no-store"
+    return "public, max-age=31536000, immutable" if immutable else "public, max-age=60"
+
+
 def answer_response(request: Request, answer: Answer, *, immutable: bool) -> Response:
-    cache_control = "public, max-age=31536000, immutable" if immutable else "public, max-age=60"
-    headers = {**API_VERSION, "ETag": answer.etag, "Cache-Control": cache_control}
+    headers = {**API_VERSION, "ETag": answer.etag, "Cache-Control": cache_control(answer.public, immutable)}
     if request.headers.get("if-none-match") == answer.etag:
         return Response(status_code=304, headers=headers)
     if answer.body is not None:
@@ -119,8 +125,7 @@ def download_response(request: Request, store: StoreDep, principal: PrincipalDep
                       params=request.query_params.multi_items(), accept=request.headers.get("accept"),
                       cache=request.app.state.download_cache)
     etag = result.etag
-    cache_control = "public, max-age=31536000, immutable" if number else "public, max-age=60"
-    headers = {**API_VERSION, "ETag": etag, "Cache-Control": cache_control,
+    headers = {**API_VERSION, "ETag": etag, "Cache-Control": cache_control(result.public, number is not None),
                "Content-Disposition": f'attachment; filename="{result.filename}"'}
     if request.headers.get("if-none-match") == etag:
         if result.chunks is not None:
