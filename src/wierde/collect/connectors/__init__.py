@@ -1,3 +1,10 @@
 """Built-in connectors to public sources, each registered under its name like a third party's would be."""
 
-from wierde.collect.connectors import cbs_odata, http_file, ndw_datex2  # noqa: F401
+from wierde.collect.connectors import (  # noqa: F401  (each module registers its connector)
+    cbs_odata,
+    http_file,
+    ndw_datex2,
+    ogcapi_features,
+    regions,
+    wfs,
+)
