@@ -21,7 +21,21 @@ from wierde.publish.cache import ResponseCache
 from wierde.publish.catalog import Catalog
 from wierde.publish.download_cache import DownloadCache
 from wierde.store.repository import Store
-from wierde.web import api, auth, ckan, feed, maps, ogc, openapi, portal, problems, scenarios, upload, views_api
+from wierde.web import (
+    api,
+    auth,
+    ckan,
+    feed,
+    maps,
+    ogc,
+    openapi,
+    portal,
+    problems,
+    scenarios,
+    session,
+    upload,
+    views_api,
+)
 from wierde.web.language import LanguageMiddleware
 from wierde.web.render import Renderer
 
@@ -56,6 +70,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.state.response_cache = ResponseCache()
     app.state.download_cache = DownloadCache(settings.data_dir / ".cache" / "downloads")
     app.state.renderer = Renderer(settings)
+    session.install(app)  # signed-in staff, CSRF tokens for forms
     problems.install(app, on_html=app.state.renderer.error)
     openapi.install(app, settings)
     app.add_middleware(LanguageMiddleware)

@@ -36,6 +36,7 @@ class Settings:
     oidc_issuer: str = ""  # OpenID Connect provider for staff sign-in; empty: local accounts only
     oidc_client_id: str = ""
     oidc_client_secret: str = ""
+    oidc_role_claim: str = ""  # ID-token claim naming the role (employee/steward/admin); empty: roles set locally
     pseudonym_key_file: str = ""  # HMAC key for pseudonymised columns, kept outside the data store
     smtp_url: str = ""  # smtp://host:port for indicator alerts; empty: no e-mail is sent
     mail_from: str = "noreply@wierde.invalid"

@@ -45,7 +45,9 @@ def clear_errors(func: F) -> F:
 
 
 def open_store(home: Path | None) -> Store:
-    return Store.open(Settings.load(home))
+    from wierde.combine.auto import subscribe  # views follow their inputs whichever command changes them
+
+    return subscribe(Store.open(Settings.load(home)))
 
 
 def emit_json(data: Any) -> None:

@@ -87,3 +87,21 @@ def get_version(store: Store, principal: Principal, dataset_id: str, number: int
 def list_versions(store: Store, principal: Principal, dataset_id: str) -> list[VersionRecord]:
     get_dataset(store, principal, dataset_id)
     return store.versions(dataset_id)
+
+
+def version_out(store: Store, principal: Principal, dataset: DatasetRecord, version: VersionRecord) -> VersionOut:
+    """A version as this principal may learn about it: no withheld column in its schema, and a view's SQL only
+    when every input it names is visible to them too."""
+    hidden = access.hidden_columns(principal, dataset)
+    schema = dict(version.table_schema)
+    schema["fields"] = [f for f in version.fields if f.get("name") not in hidden]
+    source = dict(version.source)
+    inputs = source.get("inputs")
+    if isinstance(inputs, dict):
+        known = {d.id: d for d in store.datasets()}
+        shown = {k: v for k, v in inputs.items() if k in known and access.can_see(principal, known[k])}
+        if shown != inputs:
+            source["inputs"] = shown
+            source.pop("sql", None)
+    out = VersionOut.of(version)
+    return out.model_copy(update={"table_schema": schema, "source": source})

@@ -208,6 +208,7 @@ class Store:
             session.flush()
             record = DatasetRecord.of(row)
         self._changed()
+        self._notify(dataset_id)  # views over it inherit the change at once, not at their next refresh
         return record
 
     def count_use(self, dataset_id: str, *, download: bool = False) -> None:

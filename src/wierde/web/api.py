@@ -42,7 +42,8 @@ def list_versions(
     dataset_id: DatasetId, store: StoreDep, principal: PrincipalDep, response: Response
 ) -> list[ds.VersionOut]:
     response.headers.update(API_VERSION)
-    return [ds.VersionOut.of(v) for v in ds.list_versions(store, principal, dataset_id)]
+    dataset = ds.get_dataset(store, principal, dataset_id)
+    return [ds.version_out(store, principal, dataset, v) for v in ds.list_versions(store, principal, dataset_id)]
 
 
 def cache_control(public: bool, immutable: bool) -> str:

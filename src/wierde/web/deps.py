@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hmac
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from wierde.protect import tokens
 from wierde.protect.access import ANONYMOUS, Principal
 from wierde.store.repository import Store
+from wierde.web import session
 
 
 def get_store(request: Request) -> Store:
@@ -17,11 +20,30 @@ def get_store(request: Request) -> Store:
 
 
 def get_principal(request: Request) -> Principal:
-    """Anonymous, unless the request carries the instance's steward token (full sign-in comes later)."""
-    token = request.app.state.settings.admin_token
+    """Who is asking, with the client's address: an API token (`Authorization: Bearer wrd_…`), the instance's
+    legacy steward token, a signed-in browser session, or nobody. The purpose comes from `X-Purpose`, else from
+    the session.
+
+    A Wierde token that is unknown, expired or revoked is refused (401) rather than treated as anonymous, so a
+    script notices; any other unknown bearer value is ignored, as before sign-in existed.
+    """
+    found = _who(request)
+    address = request.client.host if request.client else None
+    return replace(found, address=address) if address else found
+
+
+def _who(request: Request) -> Principal:
+    purpose = request.headers.get("x-purpose") or None
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if token and scheme.lower() == "bearer" and hmac.compare_digest(given.encode(), token.encode()):
-        return Principal(kind="steward", name="token", purpose=request.headers.get("x-purpose"))
+    given = given.strip()
+    if scheme.lower() == "bearer" and given:
+        if given.startswith(tokens.PREFIX):
+            return tokens.authenticate(get_store(request), given, purpose)
+        legacy = request.app.state.settings.admin_token
+        if legacy and hmac.compare_digest(given.encode(), legacy.encode()):
+            return Principal(kind="steward", name="token", purpose=purpose)
+    if session.COOKIE in request.headers.get("cookie", ""):
+        return session.principal(request) or ANONYMOUS
     return ANONYMOUS
 
 
