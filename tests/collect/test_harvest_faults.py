@@ -207,7 +207,7 @@ SCENES = [
           r"package_search: more than 8 pages of 10", params={"q": "inwoners", "rows": "10", "max_pages": "8"}),
     Scene("two-gigabytes", "http", "/inwoners.csv", csv_file,
           always(Reply(body=lazy_body(GIGABYTES_2), length=GIGABYTES_2, content_type="text/csv")),
-          r"/inwoners.csv: more than 33,554,432 bytes; refusing to read further"),
+          r"/inwoners.csv: the answer is 2,147,483,648 bytes, more than the 33,554,432 this harvest may read"),
     Scene("page-3-of-5-fails", "cbs-odata-v3", CBS_ROOT, cbs_table, lambda p, q, s: cbs_table(p, q, s, fail_page=3),
           r"/UntypedDataSet\?\$format=json&\$skip=4: HTTP 500"),
 ]
@@ -261,10 +261,10 @@ def test_a_two_gigabyte_answer_is_refused_long_before_it_is_all_sent(store: Stor
     scene = Scene(**{**scene.__dict__, "broken": True})
     with misbehaving_server(scene.behave) as served:
         scene.base = served.base
-        with pytest.raises(HarvestError, match="refusing to read further"):
+        with pytest.raises(HarvestError, match="refused before reading it"):
             harvest(store, scene.source(), fetcher=quick)
     sent = served.sent.get("/inwoners.csv", 0)
-    assert 32 * 1024**2 <= sent < 256 * 1024**2, f"{sent:,} bytes went out of {GIGABYTES_2:,}"
+    assert sent < 256 * 1024**2, f"{sent:,} bytes went out of {GIGABYTES_2:,}"
 
 
 def test_a_paged_harvest_that_broke_on_page_3_starts_cleanly_when_rerun(store: Store) -> None:
@@ -298,8 +298,6 @@ def gzip_cut_after_rows(rows: bytes, keep: int) -> bytes:
     return packer.compress(b"".join(lines[:keep])) + packer.flush(zlib.Z_FULL_FLUSH)
 
 
-@pytest.mark.xfail(strict=True, reason="Fetcher (collect/http.py) accepts a gzip Content-Encoding that ends early: "
-                                       "httpx does not check the gzip trailer, so a truncated CSV becomes a version")
 def test_a_truncated_gzip_content_encoding_is_refused(store: Store) -> None:
     state = {"broken": False}
 
@@ -311,14 +309,11 @@ def test_a_truncated_gzip_content_encoding_is_refused(store: Store) -> None:
         source = Source(id="gz", connector="http", url=f"{served.base}/inwoners.csv", dataset="inwoners")
         assert harvest(store, source, fetcher=quick).stats["rows"] == 3
         state["broken"] = True
-        # Today this harvest succeeds: the header and one row arrive and become version 2 with 1 row.
         with pytest.raises(HarvestError):
             harvest(store, source, fetcher=quick)
     assert store.version("inwoners").row_count == 3
 
 
-@pytest.mark.xfail(strict=True, reason="Fetcher (collect/http.py) lets httpx.TooManyRedirects escape (a RequestError, "
-                                       "not a TransportError): `wierde harvest` ends in a traceback, not exit 6")
 def test_a_redirect_loop_is_a_harvest_error(store: Store) -> None:
     def behave(path: str) -> Reply:
         return Reply(302, headers={"Location": "/b" if path == "/a" else "/a"})

@@ -68,7 +68,7 @@ def test_size_cap_and_deadline() -> None:
         return (200, "application/octet-stream", b"x" * 100_000)
 
     with replay_server(route) as base:
-        with Fetcher(max_bytes=10_000) as fetcher, pytest.raises(HarvestError, match="more than 10,000 bytes"):
+        with Fetcher(max_bytes=10_000) as fetcher, pytest.raises(HarvestError, match="more than the 10,000"):
             fetcher.get_bytes(f"{base}/big")
         with Fetcher(deadline_seconds=0.0) as fetcher, pytest.raises(HarvestError, match="deadline"):
             fetcher.get_bytes(f"{base}/big")

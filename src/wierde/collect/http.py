@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -65,31 +66,34 @@ class Fetcher:
             time.sleep(pause)
         self._last = time.monotonic()
 
-    def get_bytes(self, url: str, params: dict[str, Any] | None = None) -> bytes:
-        return b"".join(self.stream(url, params))
+    def get_bytes(self, url: str, params: dict[str, Any] | None = None, *, accept: str | None = None) -> bytes:
+        return b"".join(self.stream(url, params, accept=accept))
 
-    def get_json(self, url: str, params: dict[str, Any] | None = None) -> Any:
-        body = self.get_bytes(url, params)
+    def get_json(self, url: str, params: dict[str, Any] | None = None, *, accept: str | None = None) -> Any:
+        body = self.get_bytes(url, params, accept=accept or "application/json")
         try:
             return json.loads(body)
         except ValueError as error:
             raise HarvestError(f"{url}: the answer is not valid JSON ({error})") from None
 
-    def stream(self, url: str, params: dict[str, Any] | None = None) -> Iterator[bytes]:
+    def stream(self, url: str, params: dict[str, Any] | None = None, *, accept: str | None = None
+               ) -> Iterator[bytes]:
         """The body in chunks, retried on 429/5xx and network errors before any byte was handed out."""
+        headers = {"Accept": accept} if accept else None
         for attempt in range(self.retries + 1):
             self._wait_politely()
             timeout = min(self.timeout, self._left(url))
             started = False
             try:
-                with self._client.stream("GET", url, params=params, timeout=timeout) as response:
+                with self._client.stream("GET", url, params=params, timeout=timeout, headers=headers) as response:
                     self.requests += 1
                     if response.status_code in RETRY_STATUS and attempt < self.retries:
                         time.sleep(min(self.backoff * 2**attempt, self._left(url)))
                         continue
                     if response.status_code >= 400:
                         raise HarvestError(f"{url}: HTTP {response.status_code}")
-                    for chunk in self._capped(url, response.iter_bytes()):
+                    self._check_length(url, response)
+                    for chunk in self._capped(url, _decoded(url, response)):
                         started = True
                         yield chunk
                     return
@@ -98,7 +102,15 @@ class Fetcher:
                 if started or attempt >= self.retries:
                     raise HarvestError(f"{url}: {type(error).__name__}: {error}") from None
                 time.sleep(min(self.backoff * 2**attempt, self._left(url)))
+            except httpx.RequestError as error:  # redirect loops, undecodable bodies: retrying will not help
+                raise HarvestError(f"{url}: {type(error).__name__}: {error}") from None
         raise HarvestError(f"{url}: still failing after {self.retries + 1} attempts")
+
+    def _check_length(self, url: str, response: httpx.Response) -> None:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and self.bytes + int(declared) > self.max_bytes:
+            raise HarvestError(f"{url}: the answer is {int(declared):,} bytes, more than the {self.max_bytes:,} "
+                               "this harvest may read; refused before reading it")
 
     def _capped(self, url: str, chunks: Iterator[bytes]) -> Iterator[bytes]:
         for chunk in chunks:
@@ -107,3 +119,25 @@ class Fetcher:
                 raise HarvestError(f"{url}: more than {self.max_bytes:,} bytes; refusing to read further")
             self._left(url)
             yield chunk
+
+
+def _decoded(url: str, response: httpx.Response) -> Iterator[bytes]:
+    """The body, gzip-decoded by us when the server compressed it: httpx does not check the gzip trailer, so a
+    stream cut short would pass for a complete, shorter answer."""
+    if response.headers.get("content-encoding", "").strip().lower() != "gzip":
+        yield from response.iter_bytes()
+        return
+    inflater = zlib.decompressobj(wbits=47)  # 32 + 15: gzip or zlib header, checked trailer
+    try:
+        for raw in response.iter_raw():
+            pending = raw
+            while pending:  # at most 1 MiB at a time, so a gzip bomb meets the size cap before memory runs out
+                if data := inflater.decompress(pending, 1 << 20):
+                    yield data
+                pending = inflater.unconsumed_tail
+        if rest := inflater.flush():
+            yield rest
+    except zlib.error as error:
+        raise HarvestError(f"{url}: the gzip-compressed answer is damaged ({error})") from None
+    if not inflater.eof:
+        raise HarvestError(f"{url}: the gzip-compressed answer ended early (truncated); nothing of it was kept")
