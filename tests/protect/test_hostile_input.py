@@ -10,11 +10,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.helpers.server import serve_app
 from wierde.app import create_app
 from wierde.collect.ingest import ingest
 from wierde.store.repository import Store
-
-from tests.helpers.server import serve_app
 
 TOKEN = {"Authorization": "Bearer steward-secret"}
 ROWS = "/api/v1/datasets/meldingen/rows"

@@ -16,6 +16,7 @@ from typing import Any
 from wierde.catalog import dcat, vocab
 from wierde.catalog.model import Agent, CatalogInfo, DatasetMetadata, pick
 from wierde.config import Settings
+from wierde.errors import Forbidden as WierdeForbidden
 from wierde.errors import NotFound as WierdeNotFound
 from wierde.errors import WierdeError
 from wierde.protect import access
@@ -789,6 +790,9 @@ def dispatch(ctx: Context, action: str, data: Mapping[str, Any]) -> Reply:
         return Reply(error.status, {**envelope, "success": False, "error": error.body()})
     except WierdeNotFound:
         return Reply(404, {**envelope, "success": False, "error": NotFound().body()})
+    except WierdeForbidden as error:  # CKAN's NotAuthorized
+        return Reply(403, {**envelope, "success": False,
+                           "error": {"__type": "Authorization Error", "message": error.detail}})
     except WierdeError as error:
         return Reply(409, {**envelope, "success": False,
                            "error": {"__type": "Validation Error", "message": error.detail}})

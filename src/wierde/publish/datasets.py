@@ -8,7 +8,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
-from wierde.protect import access
+from wierde.errors import Forbidden
+from wierde.protect import access, audit
 from wierde.protect.access import Principal
 from wierde.store.records import DatasetRecord, VersionRecord
 from wierde.store.repository import Store
@@ -76,16 +77,28 @@ def list_datasets(store: Store, principal: Principal) -> list[DatasetRecord]:
 
 
 def get_dataset(store: Store, principal: Principal, dataset_id: str) -> DatasetRecord:
-    return access.require(principal, store.dataset(dataset_id))
+    """The one door check for reading a dataset: allowed or refused, and every read of non-public data logged
+    with its purpose (restricted and non-public data are not read without one)."""
+    dataset = access.require(principal, store.dataset(dataset_id))
+    if access.needs_audit(dataset):
+        if dataset.classification != "open" and not principal.purpose:
+            audit.record_for(store, principal, "read", target=dataset_id, outcome="refused",
+                             detail={"why": "no purpose stated"})
+            raise Forbidden(f"dataset {dataset_id!r} is {dataset.classification}: state the purpose of this read "
+                            "(the X-Purpose header, or the purpose given at sign-in)")
+        audit.record_for(store, principal, "read", target=dataset_id, detail={"classification": dataset.classification,
+                                                                               "status": dataset.status})
+    return dataset
 
 
 def get_version(store: Store, principal: Principal, dataset_id: str, number: int | None = None) -> VersionRecord:
-    get_dataset(store, principal, dataset_id)
+    """A version's record (checked, not logged): doors that read its data call `get_dataset` first, which logs."""
+    access.require(principal, store.dataset(dataset_id))
     return store.version(dataset_id, number)
 
 
 def list_versions(store: Store, principal: Principal, dataset_id: str) -> list[VersionRecord]:
-    get_dataset(store, principal, dataset_id)
+    access.require(principal, store.dataset(dataset_id))
     return store.versions(dataset_id)
 
 

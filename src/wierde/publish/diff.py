@@ -45,6 +45,7 @@ def _sample(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> list
 
 def diff_versions(store: Store, principal: Principal, dataset_id: str, old: int, new: int,
                   key: tuple[str, ...] = ()) -> Diff:
+    datasets.get_dataset(store, principal, dataset_id)  # the read is checked and logged once
     a = datasets.get_version(store, principal, dataset_id, old)
     b = datasets.get_version(store, principal, dataset_id, new)
     return compare(store.duck(), store.path_of(a).as_posix(), store.path_of(b).as_posix(), a, b, key)
