@@ -26,6 +26,7 @@ from wierde.web import (
     auth,
     ckan,
     feed,
+    gate_api,
     maps,
     ogc,
     openapi,
@@ -80,6 +81,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(feed.router)
     app.include_router(ogc.router, prefix="/ogc", include_in_schema=False)
     app.include_router(upload.router)
+    app.include_router(gate_api.router)
     app.include_router(views_api.router)
     app.include_router(maps.router)
     app.include_router(auth.router)

@@ -68,7 +68,7 @@ def test_sources_file_and_json_records(tmp_path: Path) -> None:
     assert listed[0]["id"] == "meldingen" and listed[0]["last_outcome"] == "new-version"
     store = Store.open(Settings(home=tmp_path))
     names = [f["name"] for f in store.version("meldingen").fields]
-    assert names == ["gemeente_code", "aantal"]
+    assert names == ["gemeente_code", "aantal", "pv_code", "gm_code"]  # ingest keys the codes to the standard columns
     store.close()
 
 

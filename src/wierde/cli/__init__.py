@@ -4,6 +4,7 @@ from wierde.cli import (  # noqa: F401  (each module registers its commands)
     accounts,
     classify,
     data,
+    gate,
     harvest,
     instance,
     privacy,

@@ -74,12 +74,40 @@ def _existing_meta(store: Store, dataset_id: str) -> dict[str, Any]:
 
 @app.command()
 @clear_errors
-def publish(dataset_id: str, home: Home = None) -> None:
-    """Make a dataset public."""
+def publish(
+    dataset_id: str,
+    licence: Annotated[str | None, typer.Option(
+        "--licence", help="Licence as an SPDX id: CC0-1.0, CC-BY-4.0, CC-BY-SA-4.0, ODbL-1.0, …")] = None,
+    theme: Annotated[str | None, typer.Option(
+        "--theme", help="EU data theme code(s), comma separated: AGRI, ECON, ENVI, REGI, SOCI, TRAN, …")] = None,
+    purpose: Annotated[str | None, typer.Option("--purpose", help="Why, for the audit log.")] = None,
+    check_only: Annotated[bool, typer.Option("--check", help="Only list what is missing; change nothing.")] = False,
+    home: Home = None,
+    as_json: JsonOut = False,
+) -> None:
+    """Publish a dataset once the gate's checks pass (metadata, licence, personal data, disclosure control).
+
+    Missing title, description, publisher and contact point are filled in from the dataset id, its columns and
+    the instance's settings; a refusal exits non-zero and prints every reason.
+    """
+    from wierde.cli.gate import operator
+    from wierde.errors import Conflict
+    from wierde.protect import gate
+
     store = open_store(home)
-    store.version(dataset_id)  # refuses a dataset without data
-    store.set_status(dataset_id, "published")
-    console.print(f"[green]{dataset_id}[/] is published")
+    if check_only:
+        reasons = gate.check(store, dataset_id, licence=licence, theme=theme)
+        if reasons:
+            raise Conflict(f"{dataset_id} cannot be published yet", reasons=reasons)
+        console.print(f"[green]{dataset_id}[/] passes every check")
+        return
+    record = gate.publish(store, operator(purpose), dataset_id, licence=licence, theme=theme, purpose=purpose)
+    if as_json:
+        emit_json({"dataset": record.id, "status": record.status, "version": record.current_version,
+                   "licence": record.meta.get("licence"), "themes": record.meta.get("themes")})
+        return
+    console.print(f"[green]{dataset_id}[/] is published (version {record.current_version}, "
+                  f"licence {record.meta.get('licence')})")
 
 
 @app.command("export")

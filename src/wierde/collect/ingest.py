@@ -6,10 +6,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from wierde.catalog.editing import metadata_beside
 from wierde.catalog.model import DatasetMetadata
 from wierde.collect.files import IngestResult, ReadOptions, ingest_file
-from wierde.errors import InvalidInput
+from wierde.errors import InvalidInput, WierdeError
+from wierde.regions.ingest_keying import Keying, key_staged, reference_from_store
 from wierde.store.records import VersionRecord
 from wierde.store.repository import Store, check_dataset_id
 
@@ -28,8 +31,12 @@ def ingest(
     options: ReadOptions | None = None,
     *,
     meta: dict[str, Any] | None = None,
+    key_regions: bool = True,
 ) -> IngestOutcome:
-    """Read `path` into a staged Parquet file, then let the store make it current in one transaction."""
+    """Read `path` into a staged Parquet file, key it to regions and periods, and let the store make it current.
+
+    `key_regions=False` commits the file as read, without region codes or a period column.
+    """
     check_dataset_id(dataset_id)
     if not path.is_file():
         raise InvalidInput(f"{path}: no such file")
@@ -37,23 +44,43 @@ def ingest(
         meta = metadata_beside(store, dataset_id)
     if meta is not None:  # refuse bad metadata before any work is done
         DatasetMetadata.from_mapping(meta, where=f"metadata of {dataset_id}")
-    staged = store.new_tmp_path()
+    staged, keyed_path = store.new_tmp_path(), store.new_tmp_path()
+    con = store.duck()
     try:
-        result: IngestResult = ingest_file(store.duck(), path, staged, options or ReadOptions())
+        result: IngestResult = ingest_file(con, path, staged, options or ReadOptions())
+        report: dict[str, Any] = {
+            "rejected": [r.__dict__ for r in result.rejected[:1000]],
+            "rejected_count": len(result.rejected),
+            "geometry_columns": list(result.geometry_columns),
+            "crs": result.crs,
+        }
+        keying = None
+        if key_regions:
+            try:
+                keying = _key(store, con, result, keyed_path)
+                report["keying"] = keying.report.as_dict()
+            except (duckdb.Error, WierdeError) as exc:
+                # the data itself was read well: it is kept as read, and the report says why it has no codes
+                report["keying"] = {"error": f"{type(exc).__name__}: {exc}"}
         committed = store.commit_version(
             dataset_id,
-            result.path,
+            keying.path if keying is not None and keying.path is not None else result.path,
             meta=meta,
             row_count=result.row_count,
-            table_schema=result.schema,
+            table_schema=keying.schema if keying is not None else result.schema,
             source={"file": path.name, "format": result.format, "dialect": result.dialect},
-            report={
-                "rejected": [r.__dict__ for r in result.rejected[:1000]],
-                "rejected_count": len(result.rejected),
-                "geometry_columns": list(result.geometry_columns),
-                "crs": result.crs,
-            },
+            report=report,
         )
     finally:
         staged.unlink(missing_ok=True)
+        keyed_path.unlink(missing_ok=True)
+        con.close()
     return IngestOutcome(committed.version, committed.created, len(result.rejected))
+
+
+def _key(store: Store, con: duckdb.DuckDBPyConnection, result: IngestResult, out: Path) -> Keying:
+    """The staged file keyed against the regions and postcodes the store holds now; never drops a row."""
+    keying = key_staged(con, result.path, result.schema, out, reference_from_store(store, con))
+    if keying.path is not None and keying.report.rows != result.row_count:
+        raise WierdeError(f"keying changed the row count from {result.row_count} to {keying.report.rows}")
+    return keying

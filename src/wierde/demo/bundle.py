@@ -11,7 +11,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wierde.demo import bridges, earthquakes, energy, housing, migration, nature, population, regions, terrain, traffic
+from wierde.demo import (
+    bridges,
+    earthquakes,
+    energy,
+    housing,
+    migration,
+    nature,
+    population,
+    postcodes,
+    regions,
+    terrain,
+    traffic,
+)
 from wierde.demo.base import Output
 from wierde.demo.geometry import Province, build_province, find_boundaries
 from wierde.demo.writers import write_yaml
@@ -25,6 +37,7 @@ DATASETS: list[Builder] = [
     regions.gemeenten,
     regions.wijken,
     regions.buurten,
+    postcodes.postcodes,  # after buurten, which it is made from; data ingested after it is keyed by postcode
     population.bevolking,
     migration.migratie,
     housing.woningen,

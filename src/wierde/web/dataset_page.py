@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import suppress
 from typing import Any
 from urllib.parse import urlencode
 
 from wierde.catalog import vocab
 from wierde.catalog.completeness import completeness, label
 from wierde.catalog.model import DatasetMetadata
-from wierde.errors import WierdeError
-from wierde.publish import rows
+from wierde.errors import NotFound, WierdeError
+from wierde.protect.access import ANONYMOUS, Principal
+from wierde.publish import map_layers, rows
 from wierde.publish.catalog import formats_of
-from wierde.publish.download import columns_of
+from wierde.publish.download import columns_for
 from wierde.store import harvest_log
 from wierde.store.records import DatasetRecord, VersionRecord
 from wierde.store.repository import Store
@@ -62,9 +64,11 @@ def facts(dataset: DatasetRecord, meta: DatasetMetadata | None, lang: str) -> li
     return out
 
 
-def preview(store: Store, version: VersionRecord, params: Mapping[str, str]) -> dict[str, Any]:
-    """The preview table: at most 20 rows, sortable by header links and filterable by one condition."""
-    columns = columns_of(version)
+def preview(store: Store, dataset: DatasetRecord, version: VersionRecord, params: Mapping[str, str],
+            principal: Principal) -> dict[str, Any]:
+    """The preview table: at most 20 rows, sortable by header links and filterable by one condition; only the
+    columns this principal may read."""
+    columns = columns_for(principal, dataset, version)
     filt = {"f": params.get("f", ""), "op": params.get("op", "eq"), "v": params.get("v", "")}
     sort = params.get("sort", "")
     pairs: list[tuple[str, str]] = [("limit", str(PREVIEW_ROWS))]
@@ -96,7 +100,60 @@ def preview(store: Store, version: VersionRecord, params: Mapping[str, str]) -> 
             "operators": operators()}
 
 
-def context(store: Store, dataset: DatasetRecord, params: Mapping[str, str], lang: str) -> dict[str, Any]:
+def level_labels() -> dict[str, str]:
+    return {"gemeente": _("Gemeenten"), "wijk": _("Wijken"), "buurt": _("Buurten")}
+
+
+def map_texts() -> dict[str, str]:
+    """What map.js writes on a map, in the page's language (it has no translations of its own)."""
+    return {
+        "loading": _("De kaart wordt geladen…"), "failed": _("De kaart kon niet worden geladen."),
+        "shown": _("{n} objecten in beeld."),
+        "counted": _("{n} objecten in beeld, geteld per vak; zoom in om ze los te zien."),
+        "cluster": _("{n} objecten; klik om in te zoomen"), "details": _("Bekijk dit object"),
+        "legend": _("Legenda"), "noData": _("Geen gegevens"),
+        "sum": _("som"), "avg": _("gemiddelde"), "count": _("aantal"),
+        "region": _("Gebied"), "code": _("Code"), "value": _("Waarde"), "rows": _("Rijen"),
+        "regions": _("{n} gebieden op de kaart"), "unmatched": _("Zonder grens op de kaart: {codes}."),
+        "tableCaption": _("Waarden per gebied, zoals op de kaart"),
+    }
+
+
+def map_context(store: Store, dataset: DatasetRecord, params: Mapping[str, str],
+                principal: Principal) -> dict[str, Any]:
+    """The map of a geodataset (its extent for the first view) and, for region-keyed data, the choropleth's
+    choices, for a dataset the page has already let through the door; the maps fetch their data from /api/v1
+    themselves, through the same door."""
+    found: dict[str, Any] = {"geo_map": None, "choropleth": None, "map_texts": map_texts()}
+    # The maps' own requests go through the same access check; what `principal` may not see gets no map here.
+    with suppress(NotFound):  # no geometry (that this principal may see): no map of objects
+        extent = map_layers.extent_of(store, principal, dataset)
+        bbox = ",".join(f"{v:.6f}" for v in extent) if extent else ""
+        found["geo_map"] = {"url": f"/api/v1/datasets/{dataset.id}/map", "bbox": bbox}
+    options = map_layers.choropleth_options(store, principal, dataset)
+    if options is not None:
+        found["choropleth"] = choropleth_choice(dataset.id, options, params)
+    return found
+
+
+def choropleth_choice(dataset_id: str, options: map_layers.ChoroplethOptions,
+                      params: Mapping[str, str]) -> dict[str, Any]:
+    """The level, measure, summary and period shown first: as asked in the page's address, else the defaults."""
+    level = params.get("level") if params.get("level") in options.levels else options.levels[0]
+    measure = params.get("measure") if params.get("measure") in options.measures else options.measures[0]
+    agg = params.get("agg") if params.get("agg") in map_layers.AGGREGATES else ""
+    period = params.get("period") if params.get("period") in options.periods else ""
+    chosen = {"level": level, "measure": measure, "agg": agg, "period": period}
+    query = urlencode({k: v for k, v in chosen.items() if v})
+    aggs = [("", _("Vanzelf")), ("sum", _("Som")), ("avg", _("Gemiddelde")), ("count", _("Aantal rijen"))]
+    return {**chosen, "url": f"/api/v1/datasets/{dataset_id}/choropleth",
+            "data_url": f"/api/v1/datasets/{dataset_id}/choropleth?{query}",
+            "levels": [(lv, level_labels()[lv]) for lv in options.levels], "measures": options.measures,
+            "periods": options.periods, "aggs": aggs}
+
+
+def context(store: Store, dataset: DatasetRecord, params: Mapping[str, str], lang: str,
+            principal: Principal = ANONYMOUS) -> dict[str, Any]:
     meta = metadata_of(dataset)
     version = store.version(dataset.id) if dataset.current_version else None
     score = completeness(meta) if meta else None
@@ -116,7 +173,8 @@ def context(store: Store, dataset: DatasetRecord, params: Mapping[str, str], lan
                      "running": _("bezig")},
     }
     if version:
-        ctx.update(preview(store, version, params))
+        ctx.update(map_context(store, dataset, params, principal))
+        ctx.update(preview(store, dataset, version, params, principal))
         first = next((c for c in ctx["shown_columns"] if c.type == "string"), None)
         if first and ctx["page"].rows:
             ctx["example_filter"] = urlencode({first.name: ctx["page"].rows[0].get(first.name) or ""})

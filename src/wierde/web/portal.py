@@ -12,6 +12,7 @@ from wierde.catalog import vocab
 from wierde.catalog.search import FACETS
 from wierde.protect import access
 from wierde.publish import catalog as catalog_service
+from wierde.publish import datasets as ds
 from wierde.web import dataset_page, i18n
 from wierde.web.deps import PrincipalDep, StoreDep
 from wierde.web.i18n import _
@@ -96,9 +97,9 @@ def dataset_list(request: Request, principal: PrincipalDep, q: str = "", sort: s
 
 @router.get("/datasets/{dataset_id}", response_class=HTMLResponse)
 def dataset(request: Request, dataset_id: str, store: StoreDep, principal: PrincipalDep) -> HTMLResponse:
-    record = access.require(principal, store.dataset(dataset_id))
+    record = ds.get_dataset(store, principal, dataset_id)
     store.count_use(dataset_id)
-    context = dataset_page.context(store, record, request.query_params, i18n.current.get())
+    context = dataset_page.context(store, record, request.query_params, i18n.current.get(), principal)
     if dataset_id != CONTEXT_LAYER and any(d.id == CONTEXT_LAYER for d in access.visible(principal, store.datasets())):
         context["context_url"] = f"/api/v1/datasets/{CONTEXT_LAYER}/rows?format=geojson&limit=500"
     return renderer(request).page(request, "dataset.html", nav="datasets", **context)
