@@ -56,11 +56,15 @@ def ingest(
     v = outcome.version
     if as_json:
         emit_json({"dataset": dataset, "version": v.number, "created": outcome.created, "rows": v.row_count,
-                   "rejected": outcome.rejected, "content_hash": v.content_hash, "schema": v.table_schema})
+                   "rejected": outcome.rejected, "content_hash": v.content_hash, "schema": v.table_schema,
+                   "privacy_findings": outcome.privacy_findings})
         return
     if outcome.created:
         console.print(f"[green]{dataset}[/] version {v.number}: {v.row_count:,} rows"
                       + (f", {outcome.rejected:,} rows quarantined" if outcome.rejected else ""))
+        if outcome.privacy_findings:
+            console.print(f"[yellow]{outcome.privacy_findings} possible personal-data finding(s)[/]: "
+                          f"review them with wierde scan {dataset}")
     else:
         console.print(f"[yellow]{dataset}[/]: content unchanged, still version {v.number}")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,12 +17,15 @@ from wierde.regions.ingest_keying import Keying, key_staged, reference_from_stor
 from wierde.store.records import VersionRecord
 from wierde.store.repository import Store, check_dataset_id
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class IngestOutcome:
     version: VersionRecord
     created: bool
     rejected: int
+    privacy_findings: int | None = None  # open personal-data findings of the new version; None: not scanned
 
 
 def ingest(
@@ -75,7 +79,20 @@ def ingest(
         staged.unlink(missing_ok=True)
         keyed_path.unlink(missing_ok=True)
         con.close()
-    return IngestOutcome(committed.version, committed.created, len(result.rejected))
+    findings = _scan(store, committed.version) if committed.created else None
+    return IngestOutcome(committed.version, committed.created, len(result.rejected), findings)
+
+
+def _scan(store: Store, version: VersionRecord) -> int | None:
+    """Every new version is scanned for personal data at once; a scan that fails leaves the version unscanned,
+    which the publication gate and the release rule treat as 'not yet safe' (they scan again on demand)."""
+    from wierde.protect.privacy.scan import scan_version
+
+    try:
+        return len(scan_version(store, version.dataset_id, version.number).open_findings)
+    except Exception:
+        log.exception("personal-data scan of %s v%s failed", version.dataset_id, version.number)
+        return None
 
 
 def _key(store: Store, con: duckdb.DuckDBPyConnection, result: IngestResult, out: Path) -> Keying:

@@ -8,8 +8,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
-from wierde.errors import Forbidden
-from wierde.protect import access, audit
+from wierde.errors import Forbidden, NotFound
+from wierde.protect import access, audit, release
 from wierde.protect.access import Principal
 from wierde.store.records import DatasetRecord, VersionRecord
 from wierde.store.repository import Store
@@ -80,6 +80,7 @@ def get_dataset(store: Store, principal: Principal, dataset_id: str) -> DatasetR
     """The one door check for reading a dataset: allowed or refused, and every read of non-public data logged
     with its purpose (restricted and non-public data are not read without one)."""
     dataset = access.require(principal, store.dataset(dataset_id))
+    _check_released(store, principal, dataset, dataset.current_version)
     if access.needs_audit(dataset):
         if dataset.classification != "open" and not principal.purpose:
             audit.record_for(store, principal, "read", target=dataset_id, outcome="refused",
@@ -93,8 +94,19 @@ def get_dataset(store: Store, principal: Principal, dataset_id: str) -> DatasetR
 
 def get_version(store: Store, principal: Principal, dataset_id: str, number: int | None = None) -> VersionRecord:
     """A version's record (checked, not logged): doors that read its data call `get_dataset` first, which logs."""
-    access.require(principal, store.dataset(dataset_id))
-    return store.version(dataset_id, number)
+    dataset = access.require(principal, store.dataset(dataset_id))
+    version = store.version(dataset_id, number)
+    _check_released(store, principal, dataset, version.number)
+    return version
+
+
+def _check_released(store: Store, principal: Principal, dataset: DatasetRecord, number: int | None) -> None:
+    """A published dataset serves only versions that pass the gate themselves (see protect.release)."""
+    if number is None or principal.is_steward:
+        return
+    reasons = release.withheld(store, principal, dataset, store.version(dataset.id, number))
+    if reasons:
+        raise NotFound(f"version {number} of dataset {dataset.id!r} is not published: it is being reviewed")
 
 
 def list_versions(store: Store, principal: Principal, dataset_id: str) -> list[VersionRecord]:
