@@ -38,6 +38,11 @@ def main() -> None:
             RESULTS / "datex2.txt"),
         run("HTTP under load: Wierde vs a minimal Starlette + DuckDB server vs Datasette",
             ["bench/http_bench.py", *rows, *http], RESULTS / "http.md"),
+        run("Map layer of 200,000 points: time and size per view", ["bench/bench_map.py"], RESULTS / "map.md"),
+        run("OGC API items (bbox, limit 100): Wierde vs a minimal server vs pygeoapi",
+            ["bench/bench_ogc.py", *http], RESULTS / "ogc.md"),
+        run("Views: refresh vs direct SQL, and a 10M-row join on DuckDB and Spark",
+            ["bench/bench_views.py", *(["--rows", "1000000"] if args.quick else [])], RESULTS / "views.md"),
     ]
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     summary = RESULTS / "summary.md"
