@@ -34,6 +34,7 @@ from wierde.web import (
     problems,
     scenarios,
     session,
+    steward,
     upload,
     views_api,
 )
@@ -82,6 +83,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(ogc.router, prefix="/ogc", include_in_schema=False)
     app.include_router(upload.router)
     app.include_router(gate_api.router)
+    app.include_router(steward.router)
     app.include_router(views_api.router)
     app.include_router(maps.router)
     app.include_router(auth.router)

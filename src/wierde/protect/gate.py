@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import yaml
@@ -60,7 +60,7 @@ def proposed_metadata(store: Store, dataset: DatasetRecord, version: VersionReco
             problems.append(str(error))
     meta.setdefault("title", {"nl": title_from_id(dataset.id)})
     if not meta.get("description") and version is not None:
-        meta["description"] = describe_version(version)
+        meta["description"] = describe_version(version, hidden=rules_of(dataset).columns)
     _instance_defaults(meta, store.settings, dataset)
     return meta, problems
 
@@ -71,9 +71,10 @@ def title_from_id(dataset_id: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def describe_version(version: VersionRecord) -> dict[str, str]:
-    """A first description from the columns and the size, in Dutch and English, for the steward to improve."""
-    fields = version.fields
+def describe_version(version: VersionRecord, hidden: Collection[str] = ()) -> dict[str, str]:
+    """A first description from the columns and the size, in Dutch and English, for the steward to improve;
+    withheld columns are not named (the description is public)."""
+    fields = [f for f in version.fields if f.get("name") not in hidden]
     listed = fields[:LISTED_COLUMNS]
     more = len(fields) - len(listed)
     rows = f"{version.row_count:,}"
