@@ -17,6 +17,7 @@ from wierde import __version__
 from wierde.collect import schedule
 from wierde.combine.auto import subscribe
 from wierde.config import Settings
+from wierde.monitor.auto import subscribe as follow_indicators
 from wierde.publish.cache import ResponseCache
 from wierde.publish.catalog import Catalog
 from wierde.publish.download_cache import DownloadCache
@@ -27,6 +28,7 @@ from wierde.web import (
     ckan,
     feed,
     gate_api,
+    indicators,
     maps,
     ogc,
     openapi,
@@ -34,6 +36,7 @@ from wierde.web import (
     problems,
     scenarios,
     session,
+    sql_page,
     steward,
     upload,
     views_api,
@@ -46,7 +49,8 @@ OWN_ASSETS = Path(__file__).parent / "web" / "static"
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
-    store = subscribe(store or Store.open(settings))  # views follow their inputs, however those change
+    # views and indicators follow their inputs, however those change
+    store = follow_indicators(subscribe(store or Store.open(settings)))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -84,10 +88,12 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(upload.router)
     app.include_router(gate_api.router)
     app.include_router(steward.router)
+    app.include_router(sql_page.router)
     app.include_router(views_api.router)
     app.include_router(maps.router)
     app.include_router(auth.router)
     app.include_router(scenarios.router)
+    app.include_router(indicators.router)
     app.include_router(portal.router)
     app.mount("/static/swagger", StaticFiles(directory=SWAGGER_ASSETS), name="swagger")
     app.mount("/static/leaflet", StaticFiles(directory=xstatic.pkg.leaflet.BASE_DIR), name="leaflet")

@@ -90,7 +90,7 @@ def test_portal_shows_a_failed_harvest_beside_the_last_good_data(tmp_path: Path)
     with replay_server(route) as base:
         args = ("harvest", "--connector", "http", "--url", f"{base}/g.csv", "--dataset", "gemeenten")
         assert wierde(tmp_path, *args)[0] == 0
-        assert wierde(tmp_path, "publish", "gemeenten")[0] == 0
+        assert wierde(tmp_path, "publish", "gemeenten", "--licence", "CC0-1.0", "--theme", "REGI")[0] == 0
         state["broken"] = True
         assert wierde(tmp_path, *args)[0] == 6
     settings = Settings(home=tmp_path, scheduler=False)

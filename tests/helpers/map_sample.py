@@ -7,6 +7,8 @@ import math
 from pathlib import Path
 
 from wierde.config import Settings
+from wierde.protect.privacy.resolve import accept
+from wierde.protect.privacy.status import open_findings
 from wierde.store.repository import Store
 
 TOKEN = "map-steward-token"
@@ -143,6 +145,9 @@ def _withheld(store: Store) -> None:
              {"name": "soort", "type": "string"}, {"name": "geometry", "type": "geometry"}], 50,
             {"title": "Meldpunten"})
     store.set_access("meldpunten", "open", {"columns": {"melder": rule}})
+    for finding in open_findings(store, "meldpunten"):  # the points are street furniture, not homes
+        if finding.column != "melder":
+            accept(store, "meldpunten", finding.column, "places of street-furniture reports, not dwellings")
     _commit(store, "adressen", "SELECT 1 AS n, ST_SetCRS(ST_Point(205000, 565000), 'EPSG:28992') AS geometry",
             [{"name": "n", "type": "integer"}, {"name": "geometry", "type": "geometry"}], 1, {"title": "Adressen"})
     store.set_access("adressen", "open", {"columns": {"geometry": rule}})

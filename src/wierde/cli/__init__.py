@@ -6,6 +6,7 @@ from wierde.cli import (  # noqa: F401  (each module registers its commands)
     data,
     gate,
     harvest,
+    indicators,
     instance,
     privacy,
     server,

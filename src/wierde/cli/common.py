@@ -45,9 +45,10 @@ def clear_errors(func: F) -> F:
 
 
 def open_store(home: Path | None) -> Store:
-    from wierde.combine.auto import subscribe  # views follow their inputs whichever command changes them
+    from wierde.combine.auto import subscribe  # views and indicators follow their inputs whichever command
+    from wierde.monitor.auto import subscribe as follow_indicators  # changes them
 
-    return subscribe(Store.open(Settings.load(home)))
+    return follow_indicators(subscribe(Store.open(Settings.load(home))))
 
 
 def emit_json(data: Any) -> None:

@@ -66,6 +66,7 @@ class DuckEngine:
         if self.temp_directory is not None:
             self.temp_directory.mkdir(parents=True, exist_ok=True)
             con.execute(f"SET allowed_directories = [{quote_literal(str(self.temp_directory))}]")
+        con.execute("SET python_enable_replacements = false")  # no Python objects reachable by name
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import random
 from collections.abc import Sequence
@@ -9,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 PUBLISHER = "https://identifier.overheid.nl/tooi/id/provincie/pv20"
 CONTACT = {
@@ -37,6 +40,12 @@ def csv_options(types: dict[str, str], *, delimiter: str = ",", encoding: str | 
 def rng(*parts: object) -> random.Random:
     """A generator seeded from a readable key, so each dataset's numbers stay put when others are added."""
     return random.Random("wierde-demo:" + ":".join(str(p) for p in parts))
+
+
+def array_rng(*parts: object) -> np.random.Generator:
+    """As `rng`, for numbers drawn a year of hours at a time (numpy's PCG64, seeded from the same kind of key)."""
+    key = ("wierde-demo:" + ":".join(str(p) for p in parts)).encode()
+    return np.random.default_rng(int.from_bytes(hashlib.sha256(key).digest()[:16], "big"))
 
 
 def poisson(r: random.Random, lam: float) -> int:

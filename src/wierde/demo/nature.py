@@ -1,6 +1,7 @@
 """Demo nature and recreation areas: real places drawn as irregular outlines of about the right size.
 
-Lauwersmeer, Zuidlaardermeer, the Drentsche Aa and others, cut to the province.
+Lauwersmeer, Zuidlaardermeer, the Drentsche Aa and others, cut to the province, and the marinas pleasure craft
+sail from. Bridges measure their distance to these shapes (see bridges.py), so views need no spatial functions.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import shapely
 from shapely.geometry import Polygon
+from shapely.geometry.base import BaseGeometry
 
 from wierde.demo.base import Metadata, Output, Text, rng
 from wierde.demo.geometry import Province, rd_xy
@@ -41,6 +43,22 @@ AREAS: tuple[tuple[str, str, str, tuple[float, float], tuple[float, float], floa
     ("Vesting Bourtange", "recreatiegebied", "Gemeente Westerwolde", (7.191, 53.007), (400, 400), 0),
     ("Sellingerbos", "bos", SBB, (7.150, 52.935), (1500, 1200), 0),
 )
+MARINA = "jachthaven"
+# Marinas (harbour basins): name, manager, centre (lon, lat), half-axes in metres, rotation in degrees.
+MARINAS: tuple[tuple[str, str, tuple[float, float], tuple[float, float], float], ...] = (
+    ("Jachthaven Lauwersoog", "Gemeente Het Hogeland", (6.2130, 53.4080), (260, 140), 30),
+    ("Jachthaven Zoutkamp", "Gemeente Het Hogeland", (6.3010, 53.3350), (180, 90), 0),
+    ("Jachthaven Winsum", "Gemeente Het Hogeland", (6.5185, 53.3275), (120, 60), 20),
+    ("Jachthaven Garnwerd", "Gemeente Westerkwartier", (6.4985, 53.3120), (110, 60), 60),
+    ("Passantenhaven Oosterhaven", "Gemeente Groningen", (6.5760, 53.2150), (220, 45), 80),
+    ("Jachthaven Meerwijck", "Recreatieschap Groningen", (6.7100, 53.1500), (200, 120), 10),
+    ("Jachthaven Schildmeer", "Recreatieschap Groningen", (6.8230, 53.2470), (140, 80), 35),
+    ("Jachthaven Neptunus Delfzijl", "Gemeente Eemsdelta", (6.9300, 53.3260), (200, 100), 15),
+    ("Jachthaven Termunterzijl", "Gemeente Eemsdelta", (7.0420, 53.3040), (120, 70), 0),
+    ("Jachthaven Blauwestad", "Gemeente Oldambt", (7.0050, 53.1900), (180, 110), 10),
+    ("Jachthaven Winschoten", "Gemeente Oldambt", (7.0380, 53.1470), (120, 60), 0),
+    ("Jachthaven Zuidhorn", "Gemeente Westerkwartier", (6.4020, 53.2530), (120, 60), 70),
+)
 
 
 def _blob(key: str, centre: tuple[float, float], axes: tuple[float, float], rotation: float) -> Polygon:
@@ -59,31 +77,40 @@ def _blob(key: str, centre: tuple[float, float], axes: tuple[float, float], rota
     return Polygon(points)
 
 
-def recreatiegebieden(province: Province, target: Path) -> Output:
-    path = target / "recreatiegebieden.geojson"
-    features = []
-    for i, (name, kind, manager, centre, axes, rotation) in enumerate(AREAS, start=1):
+def areas(province: Province) -> list[tuple[BaseGeometry, dict[str, object]]]:
+    """Every area with its shape in RD, cut to the province: nature and recreation first, then the marinas."""
+    found = []
+    marinas = [(name, MARINA, manager, centre, axes, turn) for name, manager, centre, axes, turn in MARINAS]
+    everything = [*AREAS, *marinas]
+    for i, (name, kind, manager, centre, axes, rotation) in enumerate(everything, start=1):
         blob = _blob(name, centre, axes, rotation)
         shape = shapely.set_precision(shapely.intersection(blob, province.outline_rd), 0.1)
         if shape.is_empty:
             continue
         gemeente = max(province.gemeenten, key=lambda g: g.rd.intersection(shape).area).code
-        props = {"gebied_id": f"RG-{i:03d}", "naam": name, "soort": kind, "beheerder": manager,
-                 "gemeente_code": gemeente, "oppervlakte_ha": round(shape.area / 10_000, 1)}
-        features.append((shape, props))
-    write_geojson(path, features, name="recreatiegebieden", epsg=28992, digits=1)
+        props: dict[str, object] = {"gebied_id": f"RG-{i:03d}", "naam": name, "soort": kind, "beheerder": manager,
+                                    "gemeente_code": gemeente, "oppervlakte_ha": round(shape.area / 10_000, 1)}
+        found.append((shape, props))
+    return found
+
+
+def recreatiegebieden(province: Province, target: Path) -> Output:
+    path = target / "recreatiegebieden.geojson"
+    write_geojson(path, areas(province), name="recreatiegebieden", epsg=28992, digits=1)
     meta = Metadata(
         title=Text("Natuur- en recreatiegebieden", "Nature and recreation areas"),
         description=Text(
             "Natuurgebieden, meren, landgoederen en recreatiegebieden in de provincie, zoals het Lauwersmeer, het "
-            "Zuidlaardermeer en het dal van de Drentsche Aa, met soort, beheerder, gemeente (grootste deel) en "
-            "oppervlakte. De omtrekken zijn vereenvoudigd. Coördinaten in RD New (EPSG:28992).",
+            "Zuidlaardermeer en het dal van de Drentsche Aa, en de jachthavens aan de vaarwegen (soort "
+            "'jachthaven'), met soort, beheerder, gemeente (grootste deel) en oppervlakte. De omtrekken zijn "
+            "vereenvoudigd. Coördinaten in RD New (EPSG:28992).",
             "Nature areas, lakes, estates and recreation areas in the province, such as the Lauwersmeer, the "
-            "Zuidlaardermeer and the Drentsche Aa valley, with kind, manager, municipality (largest part) and area. "
-            "Outlines are simplified. Coordinates in RD New (EPSG:28992).",
+            "Zuidlaardermeer and the Drentsche Aa valley, and the marinas along the waterways (kind 'jachthaven'), "
+            "with kind, manager, municipality (largest part) and area. Outlines are simplified. Coordinates in RD "
+            "New (EPSG:28992).",
         ),
-        keywords_nl=("natuur", "recreatie", "meer", "landgoed", "groen"),
-        keywords_en=("nature", "recreation", "lake", "estate", "green space"),
+        keywords_nl=("natuur", "recreatie", "meer", "landgoed", "groen", "jachthaven"),
+        keywords_en=("nature", "recreation", "lake", "estate", "green space", "marina"),
         themes=("ENVI", "SOCI"),
         temporal=(date(2024, 1, 1), date(2024, 12, 31)),
         accrual_periodicity="irregular",

@@ -1,14 +1,23 @@
-"""Demo datasets of the region hierarchy itself: municipalities, districts and neighbourhoods as polygons."""
+"""Demo datasets of the region hierarchy itself: municipalities, districts and neighbourhoods as polygons.
+
+Neighbourhoods carry what CBS publishes as "nabijheid": the distance to the nearest railway station and main road,
+and the point they are measured from, so views can relate them to other places with plain arithmetic.
+"""
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from pathlib import Path
 
+import shapely
+from shapely.geometry import LineString, MultiPoint, Point
+from shapely.geometry.base import BaseGeometry
+
 from wierde.demo import neighbourhoods as nb
 from wierde.demo.base import Metadata, Output, Text
-from wierde.demo.geometry import Area, Province
-from wierde.demo.places import GEMEENTE_NAMES
+from wierde.demo.geometry import Area, Province, rd_xy
+from wierde.demo.places import GEMEENTE_NAMES, MAIN_ROADS, STATIONS
 from wierde.demo.writers import write_geojson
 
 # CBS "mate van stedelijkheid": 1 = very strongly urban … 5 = not urban.
@@ -83,11 +92,31 @@ def wijken(province: Province, target: Path) -> Output:
     return Output("wijken", path, meta, {"format": "geojson"})
 
 
+@functools.cache
+def _stations_rd() -> BaseGeometry:
+    return MultiPoint([rd_xy(*xy) for xy in STATIONS.values()])
+
+
+@functools.cache
+def _main_roads_rd() -> BaseGeometry:
+    return shapely.union_all([LineString([rd_xy(*xy) for xy in line]) for line in MAIN_ROADS.values()])
+
+
+def nearness(b: Area) -> dict[str, float | int]:
+    """Distances as the crow flies (km) from where people live in the neighbourhood, and that point in RD."""
+    centre = Point(b.anchor)  # the village or quarter the neighbourhood grew from
+    if not b.rd.contains(centre):
+        centre = b.rd.representative_point()
+    return {"afstand_treinstation_km": round(centre.distance(_stations_rd()) / 1000, 2),
+            "afstand_hoofdweg_km": round(centre.distance(_main_roads_rd()) / 1000, 2),
+            "centrum_x_rd": round(centre.x), "centrum_y_rd": round(centre.y)}
+
+
 def buurten(province: Province, target: Path) -> Output:
     path = target / "buurten.geojson"
     features = [
         (b.wgs, {"code": b.code, "naam": b.name, "wijk_code": b.parent, "gemeente_code": b.gemeente,
-                 "stedelijkheid": STEDELIJKHEID[b.profile], "oppervlakte_km2": _km2(b)})
+                 "stedelijkheid": STEDELIJKHEID[b.profile], "oppervlakte_km2": _km2(b), **nearness(b)})
         for b in province.buurten
     ]
     write_geojson(path, features, name="buurten")
@@ -96,10 +125,15 @@ def buurten(province: Province, target: Path) -> Output:
         Text("Buurten in de provincie Groningen", "Neighbourhoods in the province of Groningen"),
         Text(
             "Buurten met CBS-buurtcode (BU), naam, wijk, gemeente, mate van stedelijkheid (1 = zeer sterk stedelijk, "
-            "5 = niet stedelijk) en oppervlakte.",
+            "5 = niet stedelijk), oppervlakte en nabijheid: de afstand hemelsbreed (km) tot het dichtstbijzijnde "
+            "treinstation en de dichtstbijzijnde hoofdweg (A7, A28, N33, N46, N355, N366), gemeten vanaf het "
+            "buurtcentrum (centrum_x_rd, centrum_y_rd in RD New).",
             "Neighbourhoods with CBS neighbourhood code (BU), name, district, municipality, degree of urbanisation "
-            "(1 = very strongly urban, 5 = not urban) and area.",
+            "(1 = very strongly urban, 5 = not urban), area and nearness: the straight-line distance (km) to the "
+            "nearest railway station and the nearest main road (A7, A28, N33, N46, N355, N366), measured from the "
+            "neighbourhood centre (centrum_x_rd, centrum_y_rd in RD New).",
         ),
-        (("buurt", "grenzen", "stedelijkheid"), ("neighbourhood", "boundaries", "urbanisation")),
+        (("buurt", "grenzen", "stedelijkheid", "nabijheid"), ("neighbourhood", "boundaries", "urbanisation",
+                                                             "proximity")),
     )
     return Output("buurten", path, meta, {"format": "geojson"})

@@ -30,6 +30,7 @@ class Structure:
 
 # Commercial vessels per working day and pleasure craft per day at the height of summer, per waterway.
 WATERWAYS: dict[str, tuple[float, float]] = {
+    "Prinses Margrietkanaal": (46, 40),  # from Lemmer; becomes the Van Starkenborghkanaal at the border
     "Van Starkenborghkanaal": (46, 40),  # part of the Lemmer–Delfzijl main route
     "Eemskanaal": (36, 38),
     "Winschoterdiep": (8, 24),  # shipyards in Hoogezand and Martenshoek
@@ -99,6 +100,8 @@ STRUCTURES: tuple[Structure, ...] = (
               (7.1990, 53.1840), PROVINCE, recreational=1.1, clearance=1.5),
     Structure("GR-BR-028", "Stationsbrug Musselkanaal", "brug", "ophaalbrug", "Musselkanaal", "GM0037",
               (7.0100, 52.9330), "Gemeente Stadskanaal", clearance=0.9),
+    Structure("GR-BR-029", "Brug Stroobos", "brug", "draaibrug", "Prinses Margrietkanaal", "GM1969",
+              (6.2880, 53.2335), "Rijkswaterstaat", clearance=2.6),
     Structure("GR-SL-001", "Oostersluis", "sluis", "schutsluis", "Van Starkenborghkanaal", "GM0014",
               (6.6090, 53.2140), RWS, commercial=1.1, recreational=1.2),
     Structure("GR-SL-002", "Sluis Gaarkeuken", "sluis", "schutsluis", "Van Starkenborghkanaal", "GM1969",
@@ -111,6 +114,30 @@ STRUCTURES: tuple[Structure, ...] = (
               (6.3010, 53.3385), PROVINCE, recreational=0.9),
 )
 BRIDGES = tuple(s for s in STRUCTURES if s.kind == "brug")
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """The road that crosses the water on a bridge: its class, vehicles per day (both directions), speed limit."""
+
+    road: str  # provinciale weg, stadsweg, dorpsweg
+    aadt: int
+    limit: int
+
+
+_P, _S, _D = "provinciale weg", "stadsweg", "dorpsweg"
+CROSSINGS: dict[str, Crossing] = {
+    "GR-BR-001": Crossing(_P, 5_200, 60), "GR-BR-002": Crossing(_P, 8_800, 50), "GR-BR-003": Crossing(_P, 6_400, 60),
+    "GR-BR-004": Crossing(_S, 7_500, 50), "GR-BR-005": Crossing(_S, 3_200, 50), "GR-BR-006": Crossing(_S, 16_000, 50),
+    "GR-BR-007": Crossing(_S, 12_500, 50), "GR-BR-008": Crossing(_P, 6_800, 60), "GR-BR-009": Crossing(_D, 2_400, 60),
+    "GR-BR-010": Crossing(_S, 5_600, 50), "GR-BR-011": Crossing(_S, 14_000, 50), "GR-BR-012": Crossing(_S, 11_000, 50),
+    "GR-BR-013": Crossing(_D, 2_100, 50), "GR-BR-014": Crossing(_S, 6_200, 50), "GR-BR-015": Crossing(_S, 5_400, 50),
+    "GR-BR-016": Crossing(_D, 2_600, 50), "GR-BR-017": Crossing(_S, 4_100, 50), "GR-BR-018": Crossing(_P, 4_800, 60),
+    "GR-BR-019": Crossing(_D, 1_200, 50), "GR-BR-020": Crossing(_D, 1_500, 50), "GR-BR-021": Crossing(_P, 3_900, 50),
+    "GR-BR-022": Crossing(_D, 2_300, 50), "GR-BR-023": Crossing(_D, 1_600, 50), "GR-BR-024": Crossing(_D, 900, 50),
+    "GR-BR-025": Crossing(_S, 3_600, 50), "GR-BR-026": Crossing(_D, 800, 60), "GR-BR-027": Crossing(_D, 2_000, 50),
+    "GR-BR-028": Crossing(_S, 4_400, 50), "GR-BR-029": Crossing(_P, 5_800, 60),
+}
 
 HOLIDAYS_2024 = {date(2024, 1, 1), date(2024, 4, 1), date(2024, 4, 27), date(2024, 5, 9), date(2024, 5, 20),
                  date(2024, 12, 25), date(2024, 12, 26)}
