@@ -26,6 +26,7 @@ from wierde.combine.helpers import HELPERS, helper_calls, helper_problems
 from wierde.config import Settings
 from wierde.errors import InvalidInput
 from wierde.store.repository import DATASET_ID
+from wierde.yamlfile import read_yaml
 
 VIEWS_FILE = "views.yaml"
 ENGINES = ("duckdb", "spark")
@@ -274,12 +275,7 @@ def load_views(path: Path) -> list[ViewSpec]:
     """Every view declared in the file (none when there is no file); two views with one id are refused."""
     if not path.exists():
         return []
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        at = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise ViewError(f"{at}: not valid YAML ({getattr(error, 'problem', error)})") from None
+    raw = read_yaml(path, ViewError)
     if raw is None:
         return []
     if not isinstance(raw, list):

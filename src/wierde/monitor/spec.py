@@ -24,6 +24,7 @@ from wierde.errors import InvalidInput, NotFound
 from wierde.monitor.periods import GRANULARITIES
 from wierde.regions.codes import RegionCodeError, validate_code
 from wierde.store.repository import DATASET_ID
+from wierde.yamlfile import read_yaml
 
 INDICATORS_FILE = "indicators.yaml"
 DATASET_PREFIX = "indicator-"
@@ -465,12 +466,7 @@ def load_indicators(path: Path) -> list[IndicatorSpec]:
     """Every indicator declared in the file (none when there is no file); two with one id are refused."""
     if not path.exists():
         return []
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        at = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise IndicatorError(f"{at}: not valid YAML ({getattr(error, 'problem', error)})") from None
+    raw = read_yaml(path, IndicatorError)
     if raw is None:
         return []
     if not isinstance(raw, list):
