@@ -11,6 +11,7 @@ from wierde.catalog import vocab
 from wierde.catalog.completeness import completeness, label
 from wierde.catalog.model import DatasetMetadata
 from wierde.errors import NotFound, WierdeError
+from wierde.protect import access
 from wierde.protect.access import ANONYMOUS, Principal
 from wierde.publish import map_layers, rows
 from wierde.publish.catalog import formats_of
@@ -152,6 +153,19 @@ def choropleth_choice(dataset_id: str, options: map_layers.ChoroplethOptions,
             "periods": options.periods, "aggs": aggs}
 
 
+def lineage(store: Store, dataset: DatasetRecord, version: VersionRecord | None, principal: Principal
+            ) -> dict[str, Any]:
+    """Where the data comes from (a view's or indicator's inputs, at their exact versions) and what is made from it
+    (views and indicators reading its current version); only datasets this principal may see are named."""
+    visible = {d.id for d in access.visible(principal, store.datasets())}
+    inputs = version.source.get("inputs") if version else None
+    made_from = sorted((k, v) for k, v in (inputs or {}).items() if k in visible) if isinstance(inputs, dict) else []
+    used_by = sorted(other for other, v in store.current_versions().items()
+                     if other in visible and dataset.id in (v.source.get("inputs") or {}))
+    kind = "indicator" if version and "indicator" in version.source else "view" if made_from else None
+    return {"made_from": made_from, "used_by": used_by, "lineage_kind": kind}
+
+
 def context(store: Store, dataset: DatasetRecord, params: Mapping[str, str], lang: str,
             principal: Principal = ANONYMOUS) -> dict[str, Any]:
     meta = metadata_of(dataset)
@@ -172,6 +186,7 @@ def context(store: Store, dataset: DatasetRecord, params: Mapping[str, str], lan
         "outcomes": {"new-version": _("nieuwe versie"), "unchanged": _("ongewijzigd"), "failed": _("mislukt"),
                      "running": _("bezig")},
     }
+    ctx.update(lineage(store, dataset, version, principal))
     if version:
         ctx.update(map_context(store, dataset, params, principal))
         ctx.update(preview(store, dataset, version, params, principal))
