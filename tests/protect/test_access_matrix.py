@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -204,3 +205,23 @@ def test_cached_answers_never_cross_roles(world: World) -> None:
     anonymous = httpx.get(world.base + "/api/v1/datasets/open-data/rows")
     assert SECRET_PLATE not in anonymous.text
 
+
+
+def test_no_personal_value_of_a_dataset_with_findings_leaves_through_any_door(world: World, tmp_path: Path) -> None:
+    source = tmp_path / "lek.geojson"
+    email = "j.jansen@example.nl"
+    features = ",".join(
+        '{"type": "Feature", "properties": {"naam": "MARKER-LEK", "melder": "' + f"{name}@example.nl" + '"}, '
+        '"geometry": {"type": "Point", "coordinates": [6.56, 53.21]}}'
+        for name in ("j.jansen", "p.devries", "a.bakker", "m.visser", "k.smit")
+    )
+    source.write_text('{"type": "FeatureCollection", "features": [' + features + "]}", encoding="utf-8")
+    outcome = ingest(world.store, source, "lek", meta={"title": "Titel lek", "description": "Meldingen."})
+    assert outcome.privacy_findings, "the e-mail addresses are found at ingest"
+    world.store.set_status("lek", "published")  # even a dataset published by mistake keeps them in
+    for door in [*DOORS, *LISTINGS, "/api/v1/indicators", "/indicators"]:
+        for role in ("anonymous", "employee", "token-verkeer"):
+            answer = httpx.get(world.base + door.format(id="lek"), headers=world.headers[role], timeout=30)
+            assert email not in answer.text, f"{role} at {door}: a personal value leaks"
+    steward = httpx.get(world.base + "/api/v1/datasets/lek/rows", headers=world.headers["steward"], timeout=30)
+    assert email in steward.text, "stewards review the finding"
