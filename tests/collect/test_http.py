@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -72,3 +73,21 @@ def test_size_cap_and_deadline() -> None:
             fetcher.get_bytes(f"{base}/big")
         with Fetcher(deadline_seconds=0.0) as fetcher, pytest.raises(HarvestError, match="deadline"):
             fetcher.get_bytes(f"{base}/big")
+
+
+def test_pages_are_kept_for_a_resumed_run_but_an_unusable_one_is_not(tmp_path: Path) -> None:
+    answers = {"/p1": b'{"page": 1}', "/p2": b'{"page": 2'}  # page 2 is cut off: not JSON
+
+    def route(path: str) -> Answer:
+        return (200, "application/json", answers[path])
+
+    with replay_server(route) as base:
+        with Fetcher(resume_dir=tmp_path / "resume") as fetcher:
+            assert fetcher.get_json(f"{base}/p1") == {"page": 1}
+            with pytest.raises(HarvestError, match="not valid JSON"):
+                fetcher.get_json(f"{base}/p2")
+        answers["/p2"] = b'{"page": 2}'
+        with Fetcher(resume_dir=tmp_path / "resume") as rerun:
+            assert rerun.get_json(f"{base}/p1") == {"page": 1}
+            assert rerun.get_json(f"{base}/p2") == {"page": 2}, "the broken page was not kept"
+            assert (rerun.resumed, rerun.requests) == (1, 1)

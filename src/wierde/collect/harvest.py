@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -90,25 +92,43 @@ def harvest(store: Store, source: Source, *, fetcher: Callable[[Source], Fetcher
     workdir = store.settings.tmp_dir / f"harvest-{uuid.uuid4().hex}"
     workdir.mkdir(parents=True)
     make_fetcher = fetcher or (lambda s: Fetcher(deadline_seconds=s.deadline_seconds))
+    resume = resume_dir(store, source)
+    client: Fetcher | None = None
     try:
         with make_fetcher(source) as client:
+            client.resume_dir = resume  # pages a failed run read whole are not fetched again
             result = hookspecs.connector(source.connector).harvest(client, source.url, source.params, workdir)
             stats = {**result.stats, "requests": client.requests, "bytes": client.bytes}
+            if client.resumed:
+                stats["resumed_pages"] = client.resumed
         meta = _metadata_for(store, source, result.metadata)
         outcome = ingest(store, result.data, source.dataset, ReadOptions(format=result.format), meta=meta)
     except WierdeError as error:
+        _failed(client)
         harvest_log.finish(store, log_id, outcome="failed", error=error.detail)
         raise HarvestError(f"source {source.id!r}: {error.detail}") from None
     except Exception as error:  # a connector bug must still leave a log line and the last good version
+        _failed(client)
         harvest_log.finish(store, log_id, outcome="failed", error=f"{type(error).__name__}: {error}")
         raise
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    shutil.rmtree(resume, ignore_errors=True)  # done: the next run reads the source afresh
     stats["rows"] = outcome.version.row_count
     if result.remote_id:
         stats["remote_id"] = result.remote_id  # type: ignore[assignment]
     return harvest_log.finish(store, log_id, outcome="new-version" if outcome.created else "unchanged",
                               version=outcome.version.number, stats=stats)
+
+
+def resume_dir(store: Store, source: Source) -> Path:
+    """Where a source's pages wait for the next run after a failure (see Fetcher.resume_dir)."""
+    return store.settings.home / "harvests" / "resume" / re.sub(r"[^A-Za-z0-9_-]", "_", source.id)
+
+
+def _failed(client: Fetcher | None) -> None:
+    if client is not None:
+        client.forget_last()
 
 
 def _metadata_for(store: Store, source: Source, reported: dict[str, Any]) -> dict[str, Any] | None:

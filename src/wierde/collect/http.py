@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import time
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -36,12 +39,16 @@ class Fetcher:
     max_bytes: int = 2 * 1024**3
     min_interval: float = 0.0  # politeness: seconds between requests to the source
     transport: httpx.BaseTransport | None = None  # tests may route to a local server; never a mock of HTTP
+    resume_dir: Path | None = None  # pages read whole are kept here, so a rerun after a failure resumes
+    resume_seconds: float = 6 * 3600  # older pages are fetched again: a source may have been revised since
 
     def __post_init__(self) -> None:
         self._deadline = time.monotonic() + self.deadline_seconds
         self._last = 0.0
         self.requests = 0
         self.bytes = 0
+        self.resumed = 0  # pages taken from an earlier, failed run of the same harvest
+        self._last_kept: Path | None = None
         self._client = httpx.Client(timeout=self.timeout, follow_redirects=True, transport=self.transport,
                                     headers={"User-Agent": f"Wierde/{__version__} (open-data harvester)"})
 
@@ -67,14 +74,42 @@ class Fetcher:
         self._last = time.monotonic()
 
     def get_bytes(self, url: str, params: dict[str, Any] | None = None, *, accept: str | None = None) -> bytes:
-        return b"".join(self.stream(url, params, accept=accept))
+        """A whole answer (a page of a paged source); kept for resuming when the harvest has a resume folder."""
+        kept = self._kept_path(url, params, accept)
+        # asking for the next answer means the caller could use the one before: only the newest is suspect
+        self._last_kept = None
+        if kept is not None and kept.is_file() and time.time() - kept.stat().st_mtime < self.resume_seconds:
+            self.resumed += 1
+            self._last_kept = kept
+            return kept.read_bytes()
+        body = b"".join(self.stream(url, params, accept=accept))
+        if kept is not None:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            partial = kept.with_suffix(".part")
+            partial.write_bytes(body)
+            os.replace(partial, kept)
+            self._last_kept = kept
+        return body
 
     def get_json(self, url: str, params: dict[str, Any] | None = None, *, accept: str | None = None) -> Any:
         body = self.get_bytes(url, params, accept=accept or "application/json")
         try:
             return json.loads(body)
         except ValueError as error:
+            self.forget_last()
             raise HarvestError(f"{url}: the answer is not valid JSON ({error})") from None
+
+    def _kept_path(self, url: str, params: dict[str, Any] | None, accept: str | None) -> Path | None:
+        if self.resume_dir is None:
+            return None
+        key = repr((url, sorted((params or {}).items()), accept)).encode()
+        return self.resume_dir / hashlib.sha256(key).hexdigest()[:40]
+
+    def forget_last(self) -> None:
+        """Drop the page read last: after a failure it is the likeliest culprit (read whole, but unusable)."""
+        if self._last_kept is not None:
+            self._last_kept.unlink(missing_ok=True)
+            self._last_kept = None
 
     def stream(self, url: str, params: dict[str, Any] | None = None, *, accept: str | None = None
                ) -> Iterator[bytes]:
