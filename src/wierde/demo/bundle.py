@@ -41,6 +41,7 @@ DATASETS: list[Builder] = [
     population.bevolking,
     migration.migratie,
     housing.woningen,
+    housing.woningbouw,
     terrain.hoogte,
     energy.energie,
     traffic.meetpunten_verkeer,
