@@ -52,6 +52,7 @@ FILTER = {"gemeente_code": "GM0014", "vehicles__gt": "500"}
 EXPORT_HOURS = math.ceil(100_000 / datagen.SITES)
 EXPORT_BEFORE = datagen.hour_iso(EXPORT_HOURS)
 DEEP_ROW = 1_000_000
+SOURCE_COLUMNS = "site_id,gemeente_code,timestamp,vehicles,mean_speed"
 VARIED_PROBE = "gemeente_code=GM1966&vehicles__gt=612&limit=117"  # one of them, asked alone before the load
 # The varied filter draws from 10 x 500 x 40 = 200,000 distinct queries, far more than any answer cache keeps.
 VARIED_LUA = """-- from bench/http_bench.py: a different filtered query each time, the same sequence for every server
@@ -294,7 +295,8 @@ def start_wierde(procs: Processes, files: datagen.DataFiles, deep: int, home: Pa
     wierde = str(PROJECT_BIN / "wierde")
     print(f"wierde ingest {files.csv.name} (into {home})")
     run_quiet([wierde, "ingest", str(files.csv), "--dataset", DATASET, "--home", str(home)], "wierde ingest")
-    run_quiet([wierde, "publish", DATASET, "--home", str(home)], "wierde publish")
+    run_quiet([wierde, "publish", DATASET, "--licence", "CC0-1.0", "--theme", "TRAN", "--home", str(home)],
+              "wierde publish")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     argv = [wierde, "serve", "--home", str(home), "--port", str(port)]
@@ -308,13 +310,15 @@ def wierde_targets(client: httpx.Client, deep: int, aggregate: str | None) -> di
     """The URLs to ask, with the OpenAPI document as a guide only: a failing URL is caught by the checks."""
     api = api_paths(client.get("/api/v1/openapi.json").json())
     rows = f"/api/v1/datasets/{DATASET}/rows"
+    # The peers' columns only: Wierde adds region codes (pv_code, gm_code) at ingest, the peers do not have them.
+    fields = f"fields={SOURCE_COLUMNS}"
     return {
-        "filtered": Target(f"{rows}?{urlencode({**FILTER, 'limit': 100})}"),
-        "varied": Target(f"{rows}?{VARIED_PROBE}",
-                         f"{rows}?gemeente_code=%s&vehicles__gt=%d&limit=%d"),
+        "filtered": Target(f"{rows}?{urlencode({**FILTER, 'limit': 100})}&{fields}"),
+        "varied": Target(f"{rows}?{VARIED_PROBE}&{fields}",
+                         f"{rows}?gemeente_code=%s&vehicles__gt=%d&limit=%d&{fields}"),
         "deep": wierde_deep_target(client, rows, deep),
         "aggregate": wierde_aggregate_target(api, aggregate),
-        "export": Target(f"/api/v1/datasets/{DATASET}/download?format=csv&timestamp__lt={EXPORT_BEFORE}"),
+        "export": Target(f"/api/v1/datasets/{DATASET}/download?format=csv&timestamp__lt={EXPORT_BEFORE}&{fields}"),
     }
 
 
@@ -332,7 +336,8 @@ def wierde_deep_target(client: httpx.Client, rows: str, deep: int, step: int = 1
     for _ in range(deep // step + 2):  # bounded: never more pages than the walk needs
         if seen >= deep or time.monotonic() > deadline:
             break
-        params = {"limit": str(min(step, deep - seen)), **({"cursor": cursor} if cursor else {})}
+        params = {"limit": str(min(step, deep - seen)), "fields": SOURCE_COLUMNS,
+                  **({"cursor": cursor} if cursor else {})}
         answer = client.get(rows, params=params)
         if answer.status_code != 200:
             return Target(missing=f"paging failed at row {seen:,}: HTTP {answer.status_code}")
@@ -343,7 +348,7 @@ def wierde_deep_target(client: httpx.Client, rows: str, deep: int, step: int = 1
             break
     if seen != deep or cursor is None:
         return Target(missing=f"could not page to row {deep:,} through `next` links (reached {seen:,})")
-    return Target(f"{rows}?{urlencode({'limit': 100, 'cursor': cursor})}")
+    return Target(f"{rows}?{urlencode({'limit': 100, 'cursor': cursor, 'fields': SOURCE_COLUMNS})}")
 
 
 def next_link(body: dict[str, Any]) -> str | None:

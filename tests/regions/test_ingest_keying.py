@@ -313,3 +313,22 @@ def test_prove_every_demo_dataset_with_a_place_has_municipality_codes(tmp_path: 
                            "brugopeningen", "migratie"}
     finally:
         store.close()
+
+
+def test_keyed_rows_keep_the_order_of_the_file(tmp_path: Path) -> None:
+    """The row API's default order (and its cursors) is the file's order; adding codes must not shuffle rows."""
+    from wierde.config import Settings
+    from wierde.store.repository import Store
+
+    source = tmp_path / "tellingen.csv"
+    lines = [f"{i},GM00{14 if i % 3 else 37},{i % 97}" for i in range(300_000)]
+    source.write_text("id,gemeente_code,aantal\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    store = Store.open(Settings(home=tmp_path / "instance"))
+    try:
+        outcome = ingest(store, source, "tellingen")
+        assert "gm_code" in [f["name"] for f in outcome.version.fields]
+        ids = [row[0] for row in store.duck().execute(
+            "SELECT id FROM read_parquet(?)", [str(store.path_of(outcome.version))]).fetchall()]
+        assert ids == list(range(300_000))
+    finally:
+        store.close()

@@ -40,6 +40,8 @@ def ingest(
 
     from wierde.collect.files import ReadOptions
     from wierde.collect.ingest import ingest as run_ingest
+    from wierde.protect import audit
+    from wierde.protect.access import OPERATOR
 
     store = open_store(home)
     options = ReadOptions(
@@ -54,6 +56,8 @@ def ingest(
         progress.add_task(f"Ingesting {file.name} into {dataset}", total=None)
         outcome = run_ingest(store, file, dataset, options, meta=meta)
     v = outcome.version
+    audit.record_for(store, OPERATOR, "ingest", target=dataset,
+                     detail={"file": file.name, "version": v.number, "created": outcome.created, "via": "cli"})
     if as_json:
         emit_json({"dataset": dataset, "version": v.number, "created": outcome.created, "rows": v.row_count,
                    "rejected": outcome.rejected, "content_hash": v.content_hash, "schema": v.table_schema,

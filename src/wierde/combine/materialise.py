@@ -124,8 +124,20 @@ def refresh(store: Store, view: ViewSpec, *, engine: Engine | None = None) -> Re
                             seconds=time.perf_counter() - started)
     finally:
         staged.unlink(missing_ok=True)
-    return Refreshed(view.id, committed.version, committed.created, lineage(versions), engine.name,
+    version = _disclosure_applied(store, view.id) or committed.version
+    return Refreshed(view.id, version, committed.created, lineage(versions), engine.name,
                      round(time.perf_counter() - started, 3))
+
+
+def _disclosure_applied(store: Store, view_id: str) -> VersionRecord | None:
+    """A view with a disclosure profile (`wierde disclosure VIEW`) gets it applied at every refresh, so what it
+    publishes is always rounded and suppressed: the gate's rule for views marked for publication."""
+    from wierde.protect import disclosure
+
+    if disclosure.load_config(store, view_id) is None:
+        return None
+    applied = disclosure.apply_profile(store, view_id)
+    return store.version(view_id, applied.version)
 
 
 def result_schema(path: Path) -> dict[str, Any]:

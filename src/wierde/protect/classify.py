@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from wierde.errors import Forbidden
-from wierde.protect import access
+from wierde.protect import access, audit
 from wierde.protect.access import Principal
 from wierde.store.records import DatasetRecord
 from wierde.store.repository import Store
@@ -22,7 +22,10 @@ def set_access(
     where = f"access of {dataset_id}"
     parsed = access.parse_rules(rules, where=where)
     access.check_classification(classification, parsed, where=where)
-    return store.set_access(dataset_id, classification, parsed.to_mapping())
+    changed = store.set_access(dataset_id, classification, parsed.to_mapping())
+    audit.record_for(store, principal, "access", target=dataset_id,
+                     detail={"classification": classification, **parsed.to_mapping()})
+    return changed
 
 
 def describe(dataset: DatasetRecord, lang: str = "nl") -> dict[str, Any]:

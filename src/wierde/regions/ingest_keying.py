@@ -862,9 +862,10 @@ def key_staged(
 
 def _key(build: _Build, sources: list[Source], period: Period | None, schema: Mapping[str, Any],
          out: Path) -> Keying:
-    # Joins may shuffle rows; without them DuckDB keeps the file's order (preserve_insertion_order) and key_points
-    # keeps it too, so only then are the rows numbered and sorted back.
-    joined = any(s.kind in ("postcode", "name") for s in sources)
+    # Joins (code and name lookups, postcodes, region derivations) may shuffle rows, and a version's rows stay in
+    # the file's order (the row API's default order and its cursors depend on it): rows are numbered and sorted
+    # back whenever anything is added.
+    joined = True
     _base(build, sources, numbered=joined)
     if sources and sources[0].kind in ("geometry", "coordinates") and not _spatial(build, sources[0]):
         sources = sources[1:]

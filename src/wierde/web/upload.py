@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from wierde.collect.files import EXTENSIONS, ReadOptions
 from wierde.collect.ingest import IngestOutcome, ingest
 from wierde.errors import Forbidden, InvalidInput, TooLarge
+from wierde.protect import audit
 from wierde.protect.access import Principal
 from wierde.publish import datasets as ds
 from wierde.store.repository import Store, check_dataset_id
@@ -78,6 +79,9 @@ async def upload_version(
     finally:
         source.unlink(missing_ok=True)
         folder.rmdir()
+    audit.record_for(store, principal, "ingest", target=dataset_id,
+                     detail={"file": name, "version": outcome.version.number, "created": outcome.created,
+                             "via": "api"})
     body = ds.VersionOut.of(outcome.version).model_dump(mode="json", by_alias=True)
     body["created"] = outcome.created
     body["rejected"] = outcome.rejected
