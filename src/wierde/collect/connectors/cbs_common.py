@@ -15,6 +15,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import duckdb
 
 from wierde.collect.http import Fetcher, HarvestError
+from wierde.collect.paging import PageGuard
 from wierde.errors import InvalidInput
 from wierde.sqltext import quote_ident, quote_literal
 from wierde.store.duck import connect
@@ -107,15 +108,10 @@ def _next(document: dict[str, Any], url: str, key: str) -> str | None:
 
 def pages(fetcher: Fetcher, url: str, *, next_key: str, max_pages: int) -> Iterator[list[dict[str, Any]]]:
     """Every page's rows, following the next-page links; a loop or too many pages fail rather than truncate."""
-    seen: set[str] = set()
+    guard = PageGuard(url, max_pages, whole="table", link_name="next-page link")
     link: str | None = url
     while link is not None:
-        if link in seen:
-            raise HarvestError(f"{link}: the next-page link leads back to a page already read; the source loops")
-        if len(seen) >= max_pages:
-            raise HarvestError(f"{url}: more than {max_pages} pages; stopped rather than keep part of the table "
-                               "(set the max_pages param if the table really is this large)")
-        seen.add(link)
+        guard.visit(link)
         document = fetcher.get_json(link)
         yield _values(document, link)
         link = _next(document, link, next_key)

@@ -35,6 +35,7 @@ from wierde.catalog import vocab
 from wierde.catalog.model import DatasetMetadata
 from wierde.collect.connectors.http_file import EXTENSIONS, HttpFile
 from wierde.collect.http import Fetcher, HarvestError
+from wierde.collect.paging import PageGuard
 from wierde.errors import InvalidInput, WierdeError
 
 PARAMS = ("dataset", "distribution", "syntax", "max_pages")
@@ -315,15 +316,10 @@ def next_page(graph: Graph, url: str) -> str | None:
 
 def feed_pages(fetcher: Fetcher, url: str, syntax: str | None, max_pages: int) -> Iterator[tuple[str, Graph]]:
     """Every page of the feed as a graph, following Hydra links; a loop or too many pages fail, never truncate."""
-    seen: set[str] = set()
+    guard = PageGuard(url, max_pages, whole="feed", link_name="Hydra next page", source="feed")
     link: str | None = url
     while link is not None:
-        if link in seen:
-            raise HarvestError(f"{link}: the Hydra next page leads back to a page already read; the feed loops")
-        if len(seen) >= max_pages:
-            raise HarvestError(f"{url}: more than {max_pages} pages; stopped (set the max_pages param if the "
-                               "feed really is this large)")
-        seen.add(link)
+        guard.visit(link)
         body = fetcher.get_bytes(link)
         graph = parse_rdf(body, link, syntax_of(link, body, syntax), fetcher)
         yield link, graph

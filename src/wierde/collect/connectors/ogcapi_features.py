@@ -33,6 +33,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 from wierde import hookspecs
 from wierde.catalog import vocab
 from wierde.collect.http import Fetcher, HarvestError
+from wierde.collect.paging import PageGuard
 from wierde.errors import InvalidInput
 
 PARAMS = ("limit", "crs", "max_pages")
@@ -234,16 +235,10 @@ def next_link(document: Mapping[str, Any], url: str) -> str | None:
 def item_pages(fetcher: Fetcher, url: str, *, carry: Mapping[str, str], max_pages: int,
                ) -> Iterator[tuple[str, dict[str, Any]]]:
     """Each items page (its URL and document), following `rel=next`; a loop or too many pages fail, never truncate."""
-    seen: set[str] = set()
+    guard = PageGuard(url, max_pages, whole="collection")
     link: str | None = url
     while link is not None:
-        key = canonical(link)
-        if key in seen:
-            raise HarvestError(f"{link}: the next link leads back to a page already read; the source loops")
-        if len(seen) >= max_pages:
-            raise HarvestError(f"{url}: more than {max_pages} pages; stopped rather than keep part of the "
-                               "collection (set the max_pages param if it really is this large)")
-        seen.add(key)
+        guard.visit(link, canonical(link))
         document = fetcher.get_json(link)
         page_features(document, link)
         yield link, document

@@ -57,6 +57,7 @@ from wierde.collect.connectors.ogcapi_features import (
     with_params,
 )
 from wierde.collect.http import Fetcher, HarvestError
+from wierde.collect.paging import PageGuard
 from wierde.errors import InvalidInput
 
 PARAMS = ("typeName", "srsName", "count", "format", "max_pages")
@@ -500,17 +501,12 @@ class Plan:
 
 def read_all(plan: Plan, sink: FeatureSink, workdir: Path) -> dict[str, int]:
     """Every page into `sink`; loops, repeated pages and too many pages fail rather than truncate."""
-    links: set[str] = set()
+    guard = PageGuard(plan.base, plan.max_pages, whole="layer")
     bodies: set[str] = set()
     start, stats = 0, {"pages": 0}
     link: str | None = with_params(plan.base, {**plan.query, **({"startIndex": "0"} if plan.paging else {})})
     while link is not None:
-        if canonical(link) in links:
-            raise HarvestError(f"{link}: the next link leads back to a page already read; the source loops")
-        if stats["pages"] >= plan.max_pages:
-            raise HarvestError(f"{plan.base}: more than {plan.max_pages} pages; stopped rather than keep part of the "
-                               "layer (set the max_pages param if it really is this large)")
-        links.add(canonical(link))
+        guard.visit(link, canonical(link))
         page = read_page(plan, link, sink, workdir / f"wfs-page.{'json' if plan.kind == 'geojson' else 'xml'}")
         stats["pages"] += 1
         if page.features and page.body in bodies:
