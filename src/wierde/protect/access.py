@@ -20,8 +20,6 @@ from typing import Any, Literal
 
 from wierde.errors import Forbidden, InvalidInput, NotFound
 from wierde.protect.woo import check_ground, ground_label
-
-__all__ = ["ground_label"]  # re-exported: callers explain a reason without importing woo
 from wierde.store.records import DatasetRecord
 
 Kind = Literal["anonymous", "employee", "steward", "admin", "token"]

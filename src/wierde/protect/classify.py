@@ -8,6 +8,7 @@ from typing import Any
 from wierde.errors import Forbidden
 from wierde.protect import access, audit
 from wierde.protect.access import Principal
+from wierde.protect.woo import ground_label
 from wierde.store.records import DatasetRecord
 from wierde.store.repository import Store
 
@@ -33,5 +34,5 @@ def describe(dataset: DatasetRecord, lang: str = "nl") -> dict[str, Any]:
     rules = access.rules_of(dataset)
     out: dict[str, Any] = {"classification": dataset.classification, **rules.to_mapping()}
     if rules.reason:
-        out["reasonLabel"] = access.ground_label(rules.reason, lang)
+        out["reasonLabel"] = ground_label(rules.reason, lang)
     return out

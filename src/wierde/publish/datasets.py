@@ -80,7 +80,8 @@ def get_dataset(store: Store, principal: Principal, dataset_id: str) -> DatasetR
     """The one door check for reading a dataset: allowed or refused, and every read of non-public data logged
     with its purpose (restricted and non-public data are not read without one)."""
     dataset = access.require(principal, store.dataset(dataset_id))
-    _check_released(store, principal, dataset, dataset.current_version)
+    if dataset.current_version is not None:
+        _check_released(store, principal, dataset, store.version(dataset_id))
     if access.needs_audit(dataset):
         if dataset.classification != "open" and not principal.purpose:
             audit.record_for(store, principal, "read", target=dataset_id, outcome="refused",
@@ -96,17 +97,14 @@ def get_version(store: Store, principal: Principal, dataset_id: str, number: int
     """A version's record (checked, not logged): doors that read its data call `get_dataset` first, which logs."""
     dataset = access.require(principal, store.dataset(dataset_id))
     version = store.version(dataset_id, number)
-    _check_released(store, principal, dataset, version.number)
+    _check_released(store, principal, dataset, version)
     return version
 
 
-def _check_released(store: Store, principal: Principal, dataset: DatasetRecord, number: int | None) -> None:
+def _check_released(store: Store, principal: Principal, dataset: DatasetRecord, version: VersionRecord) -> None:
     """A published dataset serves only versions that pass the gate themselves (see protect.release)."""
-    if number is None or principal.is_steward:
-        return
-    reasons = release.withheld(store, principal, dataset, store.version(dataset.id, number))
-    if reasons:
-        raise NotFound(f"version {number} of dataset {dataset.id!r} is not published: it is being reviewed")
+    if release.withheld(store, principal, dataset, version):
+        raise NotFound(f"version {version.number} of dataset {dataset.id!r} is not published: it is being reviewed")
 
 
 def list_versions(store: Store, principal: Principal, dataset_id: str) -> list[VersionRecord]:
