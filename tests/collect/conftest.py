@@ -1,4 +1,5 @@
-"""Fixtures for the file-ingest tests: a real DuckDB connection and a helper that writes small input files."""
+"""Fixtures for the collect tests: a real DuckDB connection, a helper that writes small input files, and another
+Wierde portal to harvest from."""
 
 from __future__ import annotations
 
@@ -37,3 +38,22 @@ def out(tmp_path: Path) -> Path:
     folder = tmp_path / "out"
     folder.mkdir()
     return folder / "data.parquet"
+
+
+@pytest.fixture(scope="module")
+def wierde_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Another Wierde portal, filled with the sample catalogue and served over HTTP: a real remote CKAN API and
+    DCAT feed to harvest from."""
+    from tests.helpers import sample_catalog
+    from tests.helpers.server import free_port, serve_app
+    from wierde.app import create_app
+    from wierde.config import Settings
+    from wierde.store.repository import Store
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    settings = Settings(home=tmp_path_factory.mktemp("other-portal") / "instance", base_url=base, scheduler=False)
+    remote = Store.open(settings)
+    sample_catalog.fill(remote)
+    with serve_app(create_app(settings, remote), port=port):
+        yield base

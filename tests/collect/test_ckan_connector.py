@@ -9,7 +9,6 @@ instance serving its own CKAN-compatible API on 127.0.0.1, harvested end to end.
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from copy import deepcopy
 from pathlib import Path
@@ -20,13 +19,11 @@ import pytest
 
 from tests.helpers import sample_catalog
 from tests.helpers.replay import Reply, Served, misbehaving_server
-from tests.helpers.server import serve_app
 from wierde import hookspecs
 from wierde.catalog.model import DatasetMetadata
 from wierde.collect.connectors.ckan import CkanPackage, portal_and_query
 from wierde.collect.harvest import Source, harvest
 from wierde.collect.http import Fetcher, HarvestError
-from wierde.config import Settings
 from wierde.errors import InvalidInput
 from wierde.store.repository import Store
 
@@ -285,23 +282,7 @@ def test_odd_metadata_is_left_out_but_the_data_still_arrives(portal, fetcher, tm
 
 # --- end to end: Wierde's own CKAN API as the other portal --------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
-
-@pytest.fixture(scope="module")
-def wierde_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    settings = Settings(home=tmp_path_factory.mktemp("other-portal") / "instance", base_url=base, scheduler=False)
-    remote = Store.open(settings)
-    sample_catalog.fill(remote)
-    from wierde.app import create_app
-
-    with serve_app(create_app(settings, remote), port=port):
-        yield base
 
 
 @pytest.mark.slow  # starts a whole portal (the app's imports and a filled catalogue): seconds on a busy machine

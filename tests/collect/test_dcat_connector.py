@@ -9,7 +9,6 @@ The feeds are the hand-written fixtures beside this file (dcat_fixtures/README.m
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,13 +17,11 @@ import pytest
 
 from tests.helpers import sample_catalog
 from tests.helpers.replay import Reply, Served, misbehaving_server
-from tests.helpers.server import serve_app
 from wierde import hookspecs
 from wierde.catalog.model import DatasetMetadata
 from wierde.collect.connectors.dcat import DcatFeed, format_name, licence_code
 from wierde.collect.harvest import Source, harvest
 from wierde.collect.http import Fetcher, HarvestError
-from wierde.config import Settings
 from wierde.errors import InvalidInput
 from wierde.store.repository import Store
 
@@ -252,23 +249,7 @@ def test_licences_and_formats_are_read_in_every_spelling() -> None:
 
 # --- end to end: another Wierde portal's own feed -------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
-
-@pytest.fixture(scope="module")
-def wierde_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    settings = Settings(home=tmp_path_factory.mktemp("feed-portal") / "instance", base_url=base, scheduler=False)
-    remote = Store.open(settings)
-    sample_catalog.fill(remote)
-    from wierde.app import create_app
-
-    with serve_app(create_app(settings, remote), port=port):
-        yield base
 
 
 @pytest.mark.slow  # starts a whole portal (the app's imports and a filled catalogue): seconds on a busy machine

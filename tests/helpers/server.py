@@ -12,6 +12,13 @@ from typing import Any
 import uvicorn
 
 
+def free_port() -> int:
+    """A port free right now, for a server whose own URL must be known before it starts (base_url, OIDC)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @contextmanager
 def serve_app(app: Any, *, host: str = "127.0.0.1", port: int = 0, timeout: float = 10.0) -> Iterator[str]:
     """Yield the base URL (`http://127.0.0.1:PORT`) while the app is served; stop the server afterwards.

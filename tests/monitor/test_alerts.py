@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import email
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +17,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from tests.helpers.server import free_port
 from tests.monitor.conftest import FIGURES, RENEWABLE, declare, ingest_text
 from wierde.monitor import alerts
 from wierde.monitor.compute import all_indicators, compute
@@ -38,11 +38,6 @@ class Mailbox:
         self.messages.append(email.message_from_bytes(envelope.content))
         return "250 Message accepted for delivery"
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,7 +21,7 @@ from jwt.algorithms import RSAAlgorithm
 
 from tests.helpers import oidc
 from tests.helpers.replay import replay_server
-from tests.helpers.server import serve_app
+from tests.helpers.server import free_port, serve_app
 from wierde.app import create_app
 from wierde.config import Settings
 from wierde.protect import accounts, audit
@@ -31,11 +30,6 @@ from wierde.web import auth, session
 
 CLIENT_ID, CLIENT_SECRET = "wierde-portaal", "geheim-van-de-client-123"
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
