@@ -45,7 +45,7 @@ class DuckEngine:
         self.temp_directory = temp_directory
 
     def run(self, sql: str, tables: Mapping[str, Path], out: Path) -> int:
-        spatial = _needs_spatial(sql, tables.values())
+        spatial = needs_spatial(sql, tables.values())
         con = connect(extensions=("spatial",) if spatial else (), memory_limit=self.memory_limit,
                       threads=self.threads, temp_directory=self.temp_directory)
         try:
@@ -55,23 +55,28 @@ class DuckEngine:
             for name, path in tables.items():
                 source = f"read_parquet({quote_literal(str(path))})"
                 con.execute(f"CREATE VIEW {quote_ident(name)} AS SELECT * FROM {source}")  # noqa: S608 - quoted
-            self._lock_down(con, [*tables.values(), out])
+            lock_down(con, [*tables.values(), out], self.temp_directory)
             return write_result(con, stable_order(sql), out)
         finally:
             con.close()
 
-    def _lock_down(self, con: duckdb.DuckDBPyConnection, files: Sequence[Path]) -> None:
-        """From here on SQL reaches only these files (and the spill folder), and cannot change that."""
-        con.execute(f"SET allowed_paths = [{', '.join(quote_literal(str(f)) for f in files)}]")
-        if self.temp_directory is not None:
-            self.temp_directory.mkdir(parents=True, exist_ok=True)
-            con.execute(f"SET allowed_directories = [{quote_literal(str(self.temp_directory))}]")
-        con.execute("SET python_enable_replacements = false")  # no Python objects reachable by name
-        con.execute("SET enable_external_access = false")
-        con.execute("SET lock_configuration = true")
+
+def lock_down(con: duckdb.DuckDBPyConnection, files: Sequence[Path], spill: Path | None, *,
+              max_spill: str | None = None) -> None:
+    """From here on SQL reaches only these files and the spill folder, no Python object, and cannot change that.
+    Views and the SQL page both run their SQL on connections locked this way."""
+    con.execute("SET python_enable_replacements = false")  # else `FROM name` finds a local variable of that name
+    con.execute(f"SET allowed_paths = [{', '.join(quote_literal(str(f)) for f in files)}]")
+    if spill is not None:
+        spill.mkdir(parents=True, exist_ok=True)
+        con.execute(f"SET allowed_directories = [{quote_literal(str(spill))}]")
+    if max_spill is not None:
+        con.execute(f"SET max_temp_directory_size = {quote_literal(max_spill)}")
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
 
 
-def _needs_spatial(sql: str, files: Iterable[Path]) -> bool:
+def needs_spatial(sql: str, files: Iterable[Path]) -> bool:
     """Load the spatial extension (a third of a second) only for spatial SQL or inputs with geometry columns."""
     if any(feature.startswith("spatial") for feature in duckdb_only_features(sql)):
         return True

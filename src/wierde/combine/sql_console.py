@@ -32,9 +32,9 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, SqlglotError
 
-from wierde.combine.engine import TIME_ZONE, has_geometry
+from wierde.combine.engine import TIME_ZONE, lock_down, needs_spatial
 from wierde.combine.helpers import register_helpers
-from wierde.combine.spec import SAFE_TABLE_FUNCTIONS, duckdb_only_features, input_tables
+from wierde.combine.spec import SAFE_TABLE_FUNCTIONS, input_tables
 from wierde.errors import Forbidden, InvalidInput, NotFound
 from wierde.protect import access
 from wierde.protect.access import Principal
@@ -291,7 +291,7 @@ def _query(store: Store, principal: Principal, sql: str, timeout_s: float,
     check_with_duckdb(text, names)
     tables = resolve(store, principal, text, tree, names)
     spill = store.new_tmp_path(suffix="")
-    spatial = _needs_spatial(text, [store.path_of(version) for version, _columns in tables.values()])
+    spatial = needs_spatial(text, [store.path_of(version) for version, _columns in tables.values()])
     con = _connection(store, tables, spill, out, spatial=spatial)
     timer = threading.Timer(timeout_s, con.interrupt)
     timer.start()
@@ -325,29 +325,11 @@ def _connection(store: Store, tables: Mapping[str, tuple[VersionRecord, list[str
             selected = ", ".join(quote_ident(c) for c in columns)
             con.execute(f"CREATE VIEW {quote_ident(name)} AS SELECT {selected} FROM {source}")  # noqa: S608 - quoted
         files = [store.path_of(version) for version, _columns in tables.values()]
-        lock_down(con, [*files, *([out] if out else [])], spill)
+        lock_down(con, [*files, *([out] if out else [])], spill, max_spill=MAX_SPILL)
     except BaseException:
         con.close()
         raise
     return con
-
-
-def lock_down(con: duckdb.DuckDBPyConnection, files: Sequence[Path], spill: Path) -> None:
-    """From here on SQL reaches only these files and the spill folder, no Python object, and cannot change that.
-    (engine.DuckEngine does the same for views; Python's replacement scans matter only to an interactive query.)"""
-    con.execute("SET python_enable_replacements = false")  # else `FROM name` finds a local variable of that name
-    con.execute(f"SET allowed_paths = [{', '.join(quote_literal(str(f)) for f in files)}]")
-    con.execute(f"SET allowed_directories = [{quote_literal(str(spill))}]")
-    con.execute(f"SET max_temp_directory_size = {quote_literal(MAX_SPILL)}")
-    con.execute("SET enable_external_access = false")
-    con.execute("SET lock_configuration = true")
-
-
-def _needs_spatial(sql: str, paths: Iterable[Path]) -> bool:
-    """Spatial takes a third of a second to load: only for spatial SQL or datasets with geometry."""
-    if any(feature.startswith("spatial") for feature in duckdb_only_features(sql)):
-        return True
-    return any(has_geometry(path) for path in paths)
 
 
 def _remove(folder: Path) -> None:
