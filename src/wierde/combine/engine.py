@@ -109,7 +109,7 @@ def stable_order(sql: str) -> str:
 def write_result(con: duckdb.DuckDBPyConnection, sql: str, out: Path) -> int:
     """COPY the query to zstd Parquet in one pass, with the types every engine reads (see collect.files)."""
     relation = con.sql(sql)
-    _refuse_duplicate_columns(relation.columns)
+    refuse_duplicate_columns(relation.columns)
     casts = {name: safe_type(kind) for name, kind in zip(relation.columns, relation.types, strict=True)}
     # sum() of integers is HUGEINT: keep it a BIGINT, which it nearly always fits; if not, DOUBLE, as Spark would.
     huge = [name for name, kind in zip(relation.columns, relation.types, strict=True) if kind.id == "hugeint"]
@@ -119,7 +119,7 @@ def write_result(con: duckdb.DuckDBPyConnection, sql: str, out: Path) -> int:
         return _copy(con, sql, out, casts)
 
 
-def _refuse_duplicate_columns(columns: Sequence[str]) -> None:
+def refuse_duplicate_columns(columns: Sequence[str]) -> None:
     """A dataset's fields have distinct names (DuckDB matches them without regard to case)."""
     seen: set[str] = set()
     twice: list[str] = []

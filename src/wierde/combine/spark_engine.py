@@ -32,7 +32,7 @@ from duckdb.sqltypes import DuckDBPyType
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, UnsupportedError
 
-from wierde.combine.engine import TIME_ZONE, stable_order
+from wierde.combine.engine import TIME_ZONE, refuse_duplicate_columns, stable_order
 from wierde.combine.helpers import expand_helpers, helper_calls
 from wierde.combine.spec import ViewError, duckdb_only_features, parse_sql
 from wierde.errors import WierdeError
@@ -405,20 +405,8 @@ def plan(sql: str, tables: Mapping[str, Path]) -> SparkPlan:
     # Sorted as the DuckDB engine sorts a view without ORDER BY: the same rows in the same order.
     spark_sql = to_spark_sql(stable_order(expanded), timestamp_flavours(tables))
     columns = result_columns(expanded, tables)
-    _refuse_duplicates([c.name for c in columns])
+    refuse_duplicate_columns([c.name for c in columns])
     return SparkPlan(spark_sql, columns)
-
-
-def _refuse_duplicates(names: Sequence[str]) -> None:
-    seen: set[str] = set()
-    twice: list[str] = []
-    for name in names:
-        if name.casefold() in seen:
-            twice.append(name)
-        seen.add(name.casefold())
-    if twice:
-        raise ViewError(f"the result has more than one column named {', '.join(map(repr, twice))}; "
-                        "name each column once (`... AS other_name`)", columns=twice)
 
 
 # --- the session ----------------------------------------------------------------------------------------------

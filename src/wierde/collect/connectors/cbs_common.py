@@ -16,11 +16,11 @@ import duckdb
 
 from wierde.collect.http import Fetcher, HarvestError
 from wierde.collect.paging import PageGuard
+from wierde.collect.params import MAX_PAGES, refuse_unknown, whole_number
 from wierde.errors import InvalidInput
 from wierde.sqltext import quote_ident, quote_literal
 from wierde.store.duck import connect
 
-MAX_PAGES = 1000
 COMMON_PARAMS = ("filter", "measures", "regions", "max_pages")
 _PERIOD = re.compile(r"^(\d{4})([A-Z][A-Z0-9])(\d{2})$")
 _NUMBER = r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+)?"
@@ -44,18 +44,13 @@ def _items(text: str | None) -> tuple[str, ...]:
 
 def parse_options(params: Mapping[str, str], connector: str, extra: Sequence[str] = ()) -> Options:
     """Params as Options; an unknown or malformed param is refused, so a typo never widens a harvest silently."""
-    allowed = (*COMMON_PARAMS, *extra)
-    unknown = sorted(set(params) - set(allowed))
-    if unknown:
-        raise InvalidInput(f"{connector}: unknown params {unknown}; known: {', '.join(allowed)}")
-    pages = str(params.get("max_pages") or MAX_PAGES)
-    if not pages.isdigit() or int(pages) < 1:
-        raise InvalidInput(f"{connector}: max_pages must be a positive whole number, not {pages!r}")
+    refuse_unknown(params, (*COMMON_PARAMS, *extra), connector)
+    pages = whole_number(params, "max_pages", MAX_PAGES, connector)
     dataset = str(params.get("dataset") or "untyped").lower()
     if dataset not in ("typed", "untyped"):
         raise InvalidInput(f"{connector}: dataset must be 'typed' or 'untyped', not {dataset!r}")
     return Options(filter=(params.get("filter") or "").strip() or None, measures=_items(params.get("measures")),
-                   regions=tuple(r.upper() for r in _items(params.get("regions"))), max_pages=int(pages),
+                   regions=tuple(r.upper() for r in _items(params.get("regions"))), max_pages=pages,
                    typed=dataset == "typed")
 
 

@@ -36,10 +36,10 @@ from wierde.catalog.model import DatasetMetadata
 from wierde.collect.connectors.http_file import EXTENSIONS, HttpFile
 from wierde.collect.http import Fetcher, HarvestError
 from wierde.collect.paging import PageGuard
+from wierde.collect.params import MAX_PAGES, refuse_unknown, whole_number
 from wierde.errors import InvalidInput, WierdeError
 
 PARAMS = ("dataset", "distribution", "syntax", "max_pages")
-MAX_PAGES = 1000
 MAX_REMOTE_CONTEXTS = 5  # JSON-LD contexts fetched per harvest; a feed needing more is not a plain DCAT feed
 HYDRA = Namespace("http://www.w3.org/ns/hydra/core#")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
@@ -187,13 +187,8 @@ def usable_metadata(meta: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]
 
 def check_params(params: Mapping[str, str], allowed: Sequence[str], connector: str) -> int:
     """Refuse unknown params (a typo must not widen a harvest); return max_pages."""
-    unknown = sorted(set(params) - set(allowed))
-    if unknown:
-        raise InvalidInput(f"{connector}: unknown params {unknown}; known: {', '.join(allowed)}")
-    pages = str(params.get("max_pages") or MAX_PAGES)
-    if not pages.isdigit() or int(pages) < 1:
-        raise InvalidInput(f"{connector}: max_pages must be a positive whole number, not {pages!r}")
-    return int(pages)
+    refuse_unknown(params, allowed, connector)
+    return whole_number(params, "max_pages", MAX_PAGES, connector)
 
 
 # --- reading RDF safely ---------------------------------------------------------------------------------------

@@ -34,11 +34,11 @@ from wierde import hookspecs
 from wierde.catalog import vocab
 from wierde.collect.http import Fetcher, HarvestError
 from wierde.collect.paging import PageGuard
+from wierde.collect.params import MAX_PAGES, refuse_unknown, whole_number
 from wierde.errors import InvalidInput
 
 PARAMS = ("limit", "crs", "max_pages")
 DEFAULT_LIMIT = 1000
-MAX_PAGES = 1000
 OWN_QUERY = frozenset({"f", "limit", "crs", "cursor", "offset"})  # set by the connector, never taken from the URL
 LAT_FIRST = frozenset({"4326", "4258", "4289"})  # geographic CRSs whose official axis order is latitude first
 GRONINGEN_BOX = (6.1, 52.8, 7.3, 53.7)  # lon/lat around the province, its Wadden islands included
@@ -290,19 +290,6 @@ def copy_features(fetcher: Fetcher, sink: FeatureSink, url: str, *, carry: Mappi
 
 # --- params and the collection -------------------------------------------------------------------------------
 
-def whole_number(params: Mapping[str, str], key: str, default: int, connector: str) -> int:
-    text = str(params.get(key) or default).strip()
-    if not text.isdigit() or int(text) < 1:
-        raise InvalidInput(f"{connector}: {key} must be a positive whole number, not {text!r}")
-    return int(text)
-
-
-def check_params(params: Mapping[str, str], allowed: Sequence[str], connector: str) -> None:
-    unknown = sorted(set(params) - set(allowed))
-    if unknown:
-        raise InvalidInput(f"{connector}: unknown params {unknown}; known: {', '.join(allowed)}")
-
-
 def collection_url(url: str) -> tuple[str, dict[str, str]]:
     """The collection's URL and the query parameters to pass on to its items (bbox, property filters)."""
     parts = urlsplit(url.strip())
@@ -460,7 +447,7 @@ class OgcApiFeatures:
     name = "ogcapi-features"
 
     def harvest(self, fetcher: Fetcher, url: str, params: Mapping[str, str], workdir: Path) -> hookspecs.Harvested:
-        check_params(params, PARAMS, self.name)
+        refuse_unknown(params, PARAMS, self.name)
         limit = whole_number(params, "limit", DEFAULT_LIMIT, self.name)
         max_pages = whole_number(params, "max_pages", MAX_PAGES, self.name)
         collection, passed = collection_url(url)

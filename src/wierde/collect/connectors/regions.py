@@ -44,17 +44,16 @@ from wierde.collect.connectors.ogcapi_features import (
     CRS84,
     Crs,
     FeatureSink,
-    check_params,
     check_projected,
     choose_crs,
     get_document,
     item_pages,
     items_query,
     page_features,
-    whole_number,
     with_params,
 )
 from wierde.collect.http import Fetcher, HarvestError
+from wierde.collect.params import refuse_unknown, whole_number
 from wierde.errors import InvalidInput
 from wierde.regions.codes import Level, RegionCodeError, validate_code
 
@@ -88,7 +87,7 @@ class Options:
 
 def parse_options(params: Mapping[str, str]) -> Options:
     name = RegionsConnector.name
-    check_params(params, PARAMS, name)
+    refuse_unknown(params, PARAMS, name)
     year = str(params.get("year") or "").strip()
     if not re.fullmatch(r"(19|20)\d\d", year):
         raise InvalidInput(f"{name}: the year param is required, a year such as 2025 (got {year or 'nothing'!r})")

@@ -45,7 +45,6 @@ from wierde.collect.connectors.ogcapi_features import (
     Crs,
     FeatureSink,
     canonical,
-    check_params,
     check_projected,
     geometry_xy,
     licence_of,
@@ -53,11 +52,11 @@ from wierde.collect.connectors.ogcapi_features import (
     page_features,
     parse_crs,
     spatial_of,
-    whole_number,
     with_params,
 )
 from wierde.collect.http import Fetcher, HarvestError
 from wierde.collect.paging import PageGuard
+from wierde.collect.params import refuse_unknown, whole_number
 from wierde.errors import InvalidInput
 
 PARAMS = ("typeName", "srsName", "count", "format", "max_pages")
@@ -577,7 +576,7 @@ class Wfs:
     name = "wfs"
 
     def harvest(self, fetcher: Fetcher, url: str, params: Mapping[str, str], workdir: Path) -> hookspecs.Harvested:
-        check_params(params, PARAMS, self.name)
+        refuse_unknown(params, PARAMS, self.name)
         max_pages = whole_number(params, "max_pages", 1000, self.name)
         base, kept = service_url(url)
         request = {**kept, "service": "WFS", "version": "2.0.0"}
