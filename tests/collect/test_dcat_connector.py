@@ -212,8 +212,8 @@ LAUGHS = b"""<?xml version="1.0"?>
 
 
 @pytest.mark.parametrize(("path", "body", "message"), [
-    ("/xxe.rdf", XXE, "refused: the XML declares a DTD or entities"),
-    ("/laughs.rdf", LAUGHS, "refused: the XML declares a DTD or entities"),
+    ("/xxe.rdf", XXE, "refused: the document declares a DTD or entities"),
+    ("/laughs.rdf", LAUGHS, "refused: the document declares a DTD or entities"),
     ("/broken.rdf", b"<rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'><rdf:Description>",
      "not well-formed XML"),
     ("/broken.ttl", b"<http://x.example/d> a <http://www.w3.org/ns/dcat#Dataset>", "not valid turtle"),

@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import gzip
 import io
-import zlib
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from typing import Any, BinaryIO
 from xml.etree.ElementTree import Element, ParseError, iterparse
 
-from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
 from wierde.collect.http import HarvestError
+from wierde.collect.xml_failures import xml_failures
 
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 XSI_TYPE = f"{{{XSI_NS}}}type"
@@ -177,7 +175,7 @@ def open_body(chunks: Iterable[bytes], url: str, limit: int, *, fragment_root: s
     gzipped = reader.head(2) == GZIP_MAGIC
     raw = io.BufferedReader(reader, buffer_size=1 << 16)
     body = _Body(gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw, url, limit)  # type: ignore[arg-type]
-    with failures(url):
+    with xml_failures(url, source="DATEX II"):
         head, suffix = body.read(4096), b""
         if fragment_root and head.lstrip().startswith(f"<{fragment_root}".encode()):
             head, suffix = f'<datex2Fragment xmlns:xsi="{XSI_NS}">'.encode() + head, b"</datex2Fragment>"
@@ -214,7 +212,8 @@ def _guard_prolog(head: bytes, body: _Body) -> bytes:
 def records(source: _Body, url: str, names: Iterable[str]) -> Iterator[tuple[str, Element]]:
     """Each complete element whose local name is in `names`, in document order; it is cleared after its turn."""
     wanted = qualified(names)
-    with failures(url):  # the consumer's own errors happen outside this frame, so only parsing is translated
+    # the consumer's own errors happen outside this frame, so only parsing is translated
+    with xml_failures(url, source="DATEX II"):
         for _event, elem in iterparse(source):
             name = wanted.get(elem.tag)
             if name is not None:
@@ -222,19 +221,3 @@ def records(source: _Body, url: str, names: Iterable[str]) -> Iterator[tuple[str
                 elem.clear()
 
 
-@contextmanager
-def failures(url: str) -> Iterator[None]:
-    """Any way a download or a document can be broken becomes a clear HarvestError naming the URL."""
-    try:
-        yield
-    except HarvestError:
-        raise
-    except DefusedXmlException as error:
-        raise HarvestError(f"{url}: refused: the document declares a DTD or entities ({type(error).__name__}); "
-                           "DATEX II never needs them, and they are how XML bombs and external entities work") from None
-    except EOFError:
-        raise HarvestError(f"{url}: the gzip stream ends early: the download is truncated") from None
-    except (gzip.BadGzipFile, zlib.error) as error:
-        raise HarvestError(f"{url}: not a valid gzip stream ({error})") from None
-    except ParseError as error:
-        raise HarvestError(f"{url}: not well-formed XML ({error})") from None

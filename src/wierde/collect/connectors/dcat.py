@@ -22,9 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
-from xml.etree.ElementTree import ParseError
 
-from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as defused_fromstring
 from rdflib import RDF, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF
@@ -37,6 +35,7 @@ from wierde.collect.connectors.http_file import EXTENSIONS, HttpFile
 from wierde.collect.http import Fetcher, HarvestError
 from wierde.collect.paging import PageGuard
 from wierde.collect.params import MAX_PAGES, refuse_unknown, whole_number
+from wierde.collect.xml_failures import xml_failures
 from wierde.errors import InvalidInput, WierdeError
 
 PARAMS = ("dataset", "distribution", "syntax", "max_pages")
@@ -207,12 +206,8 @@ def syntax_of(url: str, body: bytes, param: str | None) -> str:
 
 def _guard_xml(body: bytes, url: str) -> None:
     """Refuse RDF/XML with a DTD (the door to external entities and entity bombs) and XML that is not well formed."""
-    try:
+    with xml_failures(url, source="a DCAT feed"):
         defused_fromstring(body, forbid_dtd=True)
-    except DefusedXmlException as error:
-        raise HarvestError(f"{url}: refused: the XML declares a DTD or entities ({type(error).__name__})") from None
-    except ParseError as error:
-        raise HarvestError(f"{url}: not well-formed XML ({error})") from None
 
 
 def _inline_contexts(node: Any, fetcher: Fetcher, url: str, cache: dict[str, Any]) -> Any:

@@ -29,14 +29,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urljoin, urlsplit, urlunsplit
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element
 
-from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring, iterparse
 
 from wierde import hookspecs
@@ -57,6 +55,7 @@ from wierde.collect.connectors.ogcapi_features import (
 from wierde.collect.http import Fetcher, HarvestError
 from wierde.collect.paging import PageGuard
 from wierde.collect.params import refuse_unknown, whole_number
+from wierde.collect.xml_failures import xml_failures
 from wierde.errors import InvalidInput
 
 PARAMS = ("typeName", "srsName", "count", "format", "max_pages")
@@ -103,18 +102,6 @@ def text(elem: Element | None) -> str | None:
     return (elem.text or "").strip() or None if elem is not None else None
 
 
-@contextmanager
-def xml_errors(url: str) -> Iterator[None]:
-    """Any way an XML answer can be unsafe or broken becomes a clear HarvestError naming the URL."""
-    try:
-        yield
-    except HarvestError:
-        raise
-    except DefusedXmlException as error:
-        raise HarvestError(f"{url}: refused: the document declares a DTD or entities ({type(error).__name__}); "
-                           "a WFS never needs them, and they are how XML bombs and external entities work") from None
-    except ParseError as error:
-        raise HarvestError(f"{url}: not well-formed XML ({error})") from None
 
 
 def _exception_text(root: Element) -> str:
@@ -123,7 +110,7 @@ def _exception_text(root: Element) -> str:
 
 
 def parse_xml(body: bytes, url: str) -> Element:
-    with xml_errors(url):
+    with xml_failures(url, source="a WFS"):
         root = fromstring(body, forbid_dtd=True)
     if local(root.tag) == "ExceptionReport":
         raise HarvestError(f"{url}: the service answers with an error: {_exception_text(root)[:500]}")
@@ -391,7 +378,7 @@ def gml_features(path: Path, url: str, types: Mapping[str, str], page: Page,
                  ) -> Iterator[tuple[dict[str, Any], Crs | None]]:
     """Each feature of a GML page on disk, parsed as it is read; the page's own counts go into `page`."""
     stack: list[str] = []
-    with path.open("rb") as source, xml_errors(url):
+    with path.open("rb") as source, xml_failures(url, source="a WFS"):
         for event, elem in iterparse(source, events=("start", "end"), forbid_dtd=True):
             if event == "start":
                 if not stack:
