@@ -11,12 +11,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from wierde.collect.files import EXTENSIONS, ReadOptions
-from wierde.collect.ingest import IngestOutcome, ingest
+from wierde.collect.ingest import ingest
 from wierde.errors import Forbidden, InvalidInput, TooLarge
 from wierde.protect import audit
 from wierde.protect.access import Principal
 from wierde.publish import datasets as ds
-from wierde.store.repository import Store, check_dataset_id
+from wierde.store.repository import check_dataset_id
 from wierde.web.deps import PrincipalDep, StoreDep
 
 router = APIRouter(prefix="/api/v1", tags=["datasets"])
@@ -75,7 +75,7 @@ async def upload_version(
     try:
         await receive_file(request, source, request.app.state.settings.max_upload_bytes)
         options = ReadOptions(bad_rows="quarantine" if quarantine else "refuse")
-        outcome = await run_in_threadpool(_ingest, store, source, dataset_id, options)
+        outcome = await run_in_threadpool(ingest, store, source, dataset_id, options)
     finally:
         source.unlink(missing_ok=True)
         folder.rmdir()
@@ -87,6 +87,3 @@ async def upload_version(
     body["rejected"] = outcome.rejected
     return JSONResponse(body, status_code=201 if outcome.created else 200)
 
-
-def _ingest(store: Store, source: Path, dataset_id: str, options: ReadOptions) -> IngestOutcome:
-    return ingest(store, source, dataset_id, options)
