@@ -12,6 +12,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from wierde.publish import row_counts
 from wierde.publish.row_cursor import TimestampNs, encode_cursor
 from wierde.publish.row_model import OPERATORS, RESERVED, Column, Filter, Page, QueryError, RowQuery, SortKey
 from wierde.publish.row_params import cursor_position, parse_query
@@ -230,8 +231,10 @@ def _total(con: duckdb.DuckDBPyConnection, parquet_path: Path, query: RowQuery, 
         if key in _COUNTS:
             _COUNTS.move_to_end(key)
             return _COUNTS[key]
-    result = con.execute(sql, [str(parquet_path), *params]).fetchone()
-    total = int(result[0]) if result else 0
+    total = row_counts.count(parquet_path, known_total, query.filters) if known_total is not None else None
+    if total is None:
+        result = con.execute(sql, [str(parquet_path), *params]).fetchone()
+        total = int(result[0]) if result else 0
     with _COUNTS_LOCK:
         _COUNTS[key] = total
         while len(_COUNTS) > MAX_COUNTS:
