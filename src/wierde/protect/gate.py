@@ -25,6 +25,7 @@ from wierde.config import Settings
 from wierde.errors import Conflict, Forbidden, InvalidInput, NotFound, WierdeError
 from wierde.protect import audit, disclosure
 from wierde.protect.access import Principal, rules_of
+from wierde.publish import spatial_copy
 from wierde.store.models import Dataset, Version, utcnow
 from wierde.store.records import DatasetRecord, VersionRecord
 from wierde.store.repository import Store, json_safe
@@ -314,8 +315,8 @@ def _bury(store: Store, principal: Principal, target: VersionRecord, reason: str
 
 
 def _erase_files(store: Store, target: VersionRecord) -> list[str]:
-    """The version's Parquet file, its privacy report (masked examples are still its data) and every cached
-    download (their names do not say which version they hold, and they are only a cache)."""
+    """The version's Parquet file, its privacy report (masked examples are still its data), its sorted copies for
+    bbox queries and every cached download (their names do not say which version they hold; all are a cache)."""
     from wierde.protect.privacy.records import report_path
 
     settings = store.settings
@@ -330,4 +331,8 @@ def _erase_files(store: Store, target: VersionRecord) -> list[str]:
         path.unlink(missing_ok=True)
     if cached:
         removed.append(f"{len(cached)} cached download(s)")
+    version_file = settings.data_dir / target.file
+    for path in spatial_copy.copies_of(settings.data_dir, version_file):  # the same rows, sorted for bbox queries
+        path.unlink(missing_ok=True)
+        removed.append(str(path.relative_to(settings.home)))
     return removed

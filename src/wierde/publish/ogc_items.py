@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
 import duckdb
+import numpy as np
 import orjson
 import pyarrow as pa
 
 from wierde.errors import NotFound
-from wierde.publish import ogc_crs
+from wierde.publish import ogc_crs, spatial_copy
 from wierde.publish.ogc_source import Context, Layer, link
 from wierde.publish.row_cursor import encode_cursor
 from wierde.publish.row_model import RESERVED, QueryError, RowQuery
@@ -29,6 +30,7 @@ ITEM_PARAMS = frozenset({"f", "crs", "lang"})
 GEOJSON = "application/geo+json"
 # The row API's own switches; the OGC API has no sorting or column choice, so they are unknown parameters here.
 _ROW_ONLY = frozenset(RESERVED) - {"limit", "cursor"}
+_CRS84 = (ogc_crs.CRS84, ogc_crs.WGS84)  # the same x/y coordinates (the axis order differs only in the API)
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,20 @@ class Features:
 
 @dataclass(frozen=True)
 class _Where:
-    conditions: list[str]
-    params: list[Any]
+    """The property and datetime filters, and the bbox test apart from them (the sorted copy may skip it)."""
+
+    filters: list[str]
+    filter_params: list[Any]
+    box: ogc_crs.Box | None = None
+    box_test: tuple[str, list[Any]] | None = None  # exact: the geometry intersects the box
+
+    @property
+    def conditions(self) -> list[str]:
+        return ([self.box_test[0]] if self.box_test else []) + self.filters
+
+    @property
+    def params(self) -> list[Any]:
+        return (list(self.box_test[1]) if self.box_test else []) + self.filter_params
 
 
 def items(ctx: Context, layer: Layer, params: Sequence[tuple[str, str]]) -> Features:
@@ -56,15 +70,22 @@ def items(ctx: Context, layer: Layer, params: Sequence[tuple[str, str]]) -> Feat
     query = parse_query([*filters, *_paging(options)], layer.columns, default_limit=DEFAULT_LIMIT,
                         max_limit=MAX_LIMIT)
     con = ctx.store.duck()
-    where = _where(con, layer, query, options)
+    where = _where(layer, query, options)
     position = cursor_position(query, layer.columns)
     after = position[1] if position else -1
-    found, more = _page(con, layer, target, where, after, query.limit)
-    prev = _previous(con, layer, where, found[0][0] if found else after + 1, query.limit) if position else None
+    copy = _sorted_copy(ctx, layer) if where.box is not None else None
+    if copy is not None:
+        found, more, prev, matched = _bbox_page(con, layer, copy, target, where, after, query.limit,
+                                                first=position is None)
+    else:
+        where = _tested(con, layer, where)
+        found, more = _page(con, layer, target, where, after, query.limit)
+        prev = _previous(con, layer, where, found[0][0] if found else after + 1, query.limit) if position else None
+        matched = _matched(con, layer, where)
     document: dict[str, Any] = {
         "type": "FeatureCollection",
         "timeStamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "numberMatched": _matched(con, layer, where),
+        "numberMatched": matched,
         "numberReturned": len(found),
         "features": [_feature(layer, row, values) for row, values in found],
         "links": _items_links(ctx, layer, params, found[-1][0] if more else None, prev),
@@ -124,20 +145,24 @@ def _paging(options: dict[str, str]) -> list[tuple[str, str]]:
     return paging
 
 
-def _where(con: duckdb.DuckDBPyConnection, layer: Layer, query: RowQuery, options: dict[str, str]) -> _Where:
-    """The property filters (the row API's SQL), the bbox and the datetime, without the cursor."""
+def _where(layer: Layer, query: RowQuery, options: dict[str, str]) -> _Where:
+    """The property filters (the row API's SQL), the datetime and the bbox (its test added by `_tested`), without
+    the cursor."""
     clause, params = filter_sql(query, layer.columns)
     conditions = [clause.removeprefix(" WHERE ")] if clause else []
-    bbox_crs = ogc_crs.choose("bbox-crs", options.get("bbox-crs"), layer.crs)
-    if "bbox" in options:
-        sql, values = _bbox(con, layer, ogc_crs.parse_bbox(options["bbox"], bbox_crs))
-        conditions.append(sql)
-        params = [*params, *values]
     if "datetime" in options:
         sql, values = _datetime(layer, options["datetime"])
         conditions.append(sql)
         params = [*params, *values]
-    return _Where(conditions, params)
+    if "bbox" not in options:
+        return _Where(conditions, params)
+    box = ogc_crs.parse_bbox(options["bbox"], ogc_crs.choose("bbox-crs", options.get("bbox-crs"), layer.crs))
+    return _Where(conditions, params, box)
+
+
+def _tested(con: duckdb.DuckDBPyConnection, layer: Layer, where: _Where) -> _Where:
+    """`where` with the exact test of its box (if any) among the conditions."""
+    return where if where.box is None else replace(where, box_test=_bbox(con, layer, where.box))
 
 
 def _bbox(con: duckdb.DuckDBPyConnection, layer: Layer, box: ogc_crs.Box) -> tuple[str, list[Any]]:
@@ -197,6 +222,46 @@ def _moment(text: str) -> tuple[dt.datetime, dt.datetime, bool]:
     return moment, moment, False
 
 
+def _sorted_copy(ctx: Context, layer: Layer) -> spatial_copy.SortedCopy | None:
+    return spatial_copy.sorted_copy(ctx.store.duck(), ctx.store.settings.data_dir, layer.path, layer.geometry,
+                                    layer.storage)
+
+
+def _bbox_page(con: duckdb.DuckDBPyConnection, layer: Layer, copy: spatial_copy.SortedCopy, target: str,
+               where: _Where, after: int, limit: int, *, first: bool
+               ) -> tuple[list[tuple[int, list[Any]]], bool, tuple[str | None] | None, int]:
+    """A bbox page from the sorted copy: one query finds the row numbers of every match (their count, this page,
+    the previous page's start); a second reads the page's rows. Both skip the row groups outside the box.
+
+    A point lies in a CRS84 box when its CRS84 position does, whatever CRS it is stored in; other shapes, and
+    boxes in another CRS, are tested exactly in the stored CRS."""
+    assert where.box is not None
+    parts = [(p.west, p.south, p.east, p.north) for p in where.box.parts()]
+    exact_by_box = copy.points_only and where.box.crs in _CRS84
+    # A box reprojected to CRS84 is widened a little (about 10 m), so the exact test below has the last word.
+    near, near_params = spatial_copy.prefilter(spatial_copy.crs84_parts(parts, where.box.crs),
+                                               0.0 if exact_by_box else 1e-4)
+    where = where if exact_by_box else _tested(con, layer, where)
+    conditions, params = [near, *where.conditions], [*near_params, *where.params]
+    source = "read_parquet(?)"
+    sql = f"SELECT {spatial_copy.ROW} FROM {source} WHERE {' AND '.join(conditions)}"  # noqa: S608 - constants
+    matches = np.sort(con.execute(sql, [str(copy.path), *params]).fetchnumpy()[spatial_copy.ROW])
+    start = int(np.searchsorted(matches, after, side="right"))
+    wanted = matches[start:start + limit]
+    prev: tuple[str | None] | None = None
+    if not first and start > 0:
+        prev = (encode_cursor("", [], int(matches[start - limit - 1])),) if start > limit else (None,)
+    if len(wanted) == 0:
+        return [], False, prev, len(matches)
+    select = [_select(layer, c.name, c.type, target) for c in layer.columns] + [spatial_copy.ROW]
+    if target == ogc_crs.CRS84:  # worked out when the copy was made: no reprojection per request
+        select[[c.name for c in layer.columns].index(layer.geometry)] = spatial_copy.GEOJSON84
+    fetch = (f"SELECT {', '.join(select)} FROM {source} WHERE {near} "  # noqa: S608 - built from constants
+             f"AND {spatial_copy.ROW} IN (SELECT unnest(?)) ORDER BY {spatial_copy.ROW}")
+    table = con.execute(fetch, [str(copy.path), *near_params, wanted.tolist()]).to_arrow_table()
+    return _rows_of(table, limit), len(matches) > start + limit, prev, len(matches)
+
+
 def _page(con: duckdb.DuckDBPyConnection, layer: Layer, target: str, where: _Where, after: int,
           limit: int) -> tuple[list[tuple[int, list[Any]]], bool]:
     """Rows after row number `after`, at most `limit`, and whether more follow. As in the row API, the inner query
@@ -207,9 +272,13 @@ def _page(con: duckdb.DuckDBPyConnection, layer: Layer, target: str, where: _Whe
     sql = f"SELECT {', '.join(select)} FROM {SOURCE} WHERE {ROW} IN ({inner}) ORDER BY {ROW}"  # noqa: S608
     path = str(layer.path)
     table = con.execute(sql, [path, path, *where.params, after, limit + 1]).to_arrow_table()
+    return _rows_of(table, limit), table.num_rows > limit
+
+
+def _rows_of(table: pa.Table, limit: int) -> list[tuple[int, list[Any]]]:
+    """(row number, values) for the first `limit` rows; the row number is the table's last column."""
     columns = [_python_values(table.column(i)) for i in range(table.num_columns)]
-    found = [(int(columns[-1][r]), [col[r] for col in columns[:-1]]) for r in range(min(table.num_rows, limit))]
-    return found, table.num_rows > limit
+    return [(int(columns[-1][r]), [col[r] for col in columns[:-1]]) for r in range(min(table.num_rows, limit))]
 
 
 def _select(layer: Layer, name: str, kind: str, target: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,8 +115,7 @@ def layer(ctx: Context, collection_id: str) -> Layer:
 
 def _layer(ctx: Context, dataset: DatasetRecord, version: VersionRecord) -> Layer:
     path = ctx.store.path_of(version)
-    described = ctx.store.duck().execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
-    sql_types = {str(row[0]): str(row[1]) for row in described}
+    sql_types = _sql_types(ctx.store, path)
     columns = columns_for(ctx.principal, dataset, version)
     shown = {c.name for c in columns}
     geometry = next((g for g in version.geometry_columns if g in shown), None)
@@ -124,6 +124,25 @@ def _layer(ctx: Context, dataset: DatasetRecord, version: VersionRecord) -> Laye
     temporal = next((c.name for c in columns if c.type in TEMPORAL_TYPES), None)
     return Layer(dataset, version, path, columns, sql_types, geometry,
                  ogc_crs.storage_code(sql_types.get(geometry, "GEOMETRY")), temporal)
+
+
+def _sql_types(store: Store, path: Path) -> dict[str, str]:
+    """Column name -> DuckDB type of a version file; asked once per file, as version files never change."""
+    key = str(path)
+    with _TYPES_LOCK:
+        if key in _TYPES:
+            return _TYPES[key]
+    described = store.duck().execute("DESCRIBE SELECT * FROM read_parquet(?)", [key]).fetchall()
+    found = {str(row[0]): str(row[1]) for row in described}
+    with _TYPES_LOCK:
+        _TYPES[key] = found
+        while len(_TYPES) > 512:
+            _TYPES.pop(next(iter(_TYPES)))
+    return found
+
+
+_TYPES: dict[str, dict[str, str]] = {}
+_TYPES_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
