@@ -4,11 +4,13 @@ in every CRS; and the copy goes when its version is purged."""
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import orjson
 import pyproj
 import pytest
 import shapely
@@ -16,7 +18,7 @@ import shapely
 from wierde.config import Settings
 from wierde.protect import gate
 from wierde.protect.access import ANONYMOUS, Principal
-from wierde.publish import ogc, spatial_copy
+from wierde.publish import ogc, ogc_memory, spatial_copy
 from wierde.store.repository import Store
 
 POINTS = 3000
@@ -169,3 +171,48 @@ def test_the_copy_is_made_once_and_purged_with_its_version(tmp_path: Path) -> No
     gate.purge(store, ADMIN, "punten-rd", version.number, "AVG art. 17 verzoek")
     assert not copies[0].exists() and not store.path_of(version).exists()
     store.close()
+
+
+def held_answer(ctx: ogc.Context, collection: str, params: list[tuple[str, str]]) -> dict[str, Any]:
+    """A page as the JSON API serialises it, once the layer's features are held in memory."""
+    layer = ogc.layer(ctx, collection)
+    for _ in range(200):
+        document = ogc.items(ctx, layer, params, raw=True).document
+        if any(isinstance(f, orjson.Fragment) for f in document["features"]):
+            return dict(orjson.loads(orjson.dumps(document)))
+        time.sleep(0.05)  # the first request starts the work in the background
+    raise AssertionError("the features were never held in memory")
+
+
+@pytest.mark.parametrize("collection", ["punten-rd", "punten-84"])
+def test_features_held_in_memory_are_the_same_answer(ctx: ogc.Context, collection: str) -> None:
+    layer = ogc.layer(ctx, collection)
+    for box in [*random_boxes(6, seed=3), (6.0, 52.8, 7.4, 53.6)]:
+        params = [("bbox", ",".join(map(str, box))), ("limit", "40")]
+        for _ in range(3):  # three pages, each compared with the answer read from disk
+            held = held_answer(ctx, collection, params)
+            disk = ogc.items(ctx, layer, params).document
+            for document in (held, disk):
+                document.pop("timeStamp")
+            assert held == disk
+            nxt = next((x["href"] for x in held["links"] if x["rel"] == "next"), None)
+            if nxt is None:
+                break
+            params = parse_qsl(urlsplit(nxt).query)
+
+
+def test_only_open_point_layers_are_held(store: Store, ctx: ogc.Context, monkeypatch: pytest.MonkeyPatch) -> None:
+    memory = ogc_memory.FeatureMemory()
+    monkeypatch.setattr(ogc_memory, "MEMORY", memory)
+    steward = ogc.Context(store, Principal(kind="steward", name="s"), "http://example.test")
+    box = [("bbox", "6.5,53.2,6.6,53.3")]
+    store.set_status("punten-84", "draft")
+    try:
+        ogc.items(steward, ogc.layer(steward, "punten-84"), box, raw=True)
+    finally:
+        store.set_status("punten-84", "published")
+    assert not memory._held and not memory._building and not memory._refused, "a draft is never held"
+    ogc.items(ctx, ogc.layer(ctx, "vlakken-rd"), box, raw=True)
+    assert not memory._held and not memory._building, "polygons are never held"
+    ogc.items(ctx, ogc.layer(ctx, "punten-84"), [*box, ("soort", "brug")], raw=True)
+    assert not memory._building and not memory._held, "a property filter is answered from disk"

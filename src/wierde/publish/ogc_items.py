@@ -14,7 +14,7 @@ import orjson
 import pyarrow as pa
 
 from wierde.errors import NotFound
-from wierde.publish import ogc_crs, spatial_copy
+from wierde.publish import ogc_crs, ogc_memory, spatial_copy
 from wierde.publish.ogc_source import Context, Layer, link
 from wierde.publish.row_cursor import encode_cursor
 from wierde.publish.row_model import RESERVED, QueryError, RowQuery
@@ -63,8 +63,9 @@ class _Where:
         return (list(self.box_test[1]) if self.box_test else []) + self.filter_params
 
 
-def items(ctx: Context, layer: Layer, params: Sequence[tuple[str, str]]) -> Features:
-    """One page of features. `params` are the query string as given; links repeat them (with a new cursor)."""
+def items(ctx: Context, layer: Layer, params: Sequence[tuple[str, str]], *, raw: bool = False) -> Features:
+    """One page of features. `params` are the query string as given; links repeat them (with a new cursor).
+    With `raw` the features may come as ready JSON (orjson fragments), for a caller that only serialises them."""
     options, filters = _split(params, ITEMS_PARAMS, layer)
     target = ogc_crs.choose("crs", options.get("crs"), layer.crs)
     query = parse_query([*filters, *_paging(options)], layer.columns, default_limit=DEFAULT_LIMIT,
@@ -74,21 +75,30 @@ def items(ctx: Context, layer: Layer, params: Sequence[tuple[str, str]]) -> Feat
     position = cursor_position(query, layer.columns)
     after = position[1] if position else -1
     copy = _sorted_copy(ctx, layer) if where.box is not None else None
-    if copy is not None:
-        found, more, prev, matched = _bbox_page(con, layer, copy, target, where, after, query.limit,
-                                                first=position is None)
+    held = _held(con, layer, copy, target, where) if raw and copy is not None else None
+    features: list[Any]
+    if held is not None and where.box is not None:
+        matches = held.within(_parts(where.box))
+        rows, more, prev = _window(matches, after, query.limit, first=position is None)
+        features, matched, last = [held.feature(r) for r in rows], len(matches), rows[-1] if rows else None
     else:
-        where = _tested(con, layer, where)
-        found, more = _page(con, layer, target, where, after, query.limit)
-        prev = _previous(con, layer, where, found[0][0] if found else after + 1, query.limit) if position else None
-        matched = _matched(con, layer, where)
+        if copy is not None:
+            found, more, prev, matched = _bbox_page(con, layer, copy, target, where, after, query.limit,
+                                                    first=position is None)
+        else:
+            where = _tested(con, layer, where)
+            found, more = _page(con, layer, target, where, after, query.limit)
+            prev = (_previous(con, layer, where, found[0][0] if found else after + 1, query.limit)
+                    if position else None)
+            matched = _matched(con, layer, where)
+        features, last = [_feature(layer, row, values) for row, values in found], found[-1][0] if found else None
     document: dict[str, Any] = {
         "type": "FeatureCollection",
         "timeStamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "numberMatched": matched,
-        "numberReturned": len(found),
-        "features": [_feature(layer, row, values) for row, values in found],
-        "links": _items_links(ctx, layer, params, found[-1][0] if more else None, prev),
+        "numberReturned": len(features),
+        "features": features,
+        "links": _items_links(ctx, layer, params, last if more else None, prev),
     }
     return Features(document, target)
 
@@ -227,6 +237,40 @@ def _sorted_copy(ctx: Context, layer: Layer) -> spatial_copy.SortedCopy | None:
                                     layer.storage)
 
 
+def _parts(box: ogc_crs.Box) -> list[spatial_copy.Part]:
+    return [(p.west, p.south, p.east, p.north) for p in box.parts()]
+
+
+def _held(con: duckdb.DuckDBPyConnection, layer: Layer, copy: spatial_copy.SortedCopy, target: str,
+          where: _Where) -> ogc_memory.HeldFeatures | None:
+    """The layer's features in memory, for a plain CRS84 bbox on open point data (else, or not yet: None)."""
+    if not (layer.cacheable and copy.points_only and target == ogc_crs.CRS84 and where.box is not None
+            and where.box.crs in _CRS84 and not where.filters):
+        return None
+    select = _copy_select(layer, target)
+    return ogc_memory.MEMORY.get(copy, layer.version.row_count, lambda: ogc_memory.build(
+        con, copy, select, lambda row, values: _feature(layer, row, values), _python_values))
+
+
+def _window(matches: np.ndarray, after: int, limit: int, *, first: bool
+            ) -> tuple[list[int], bool, tuple[str | None] | None]:
+    """From all matching row numbers (ascending): this page's, whether more follow, and the previous page's start
+    ((cursor,), (None,) for the first page, or None when there is none)."""
+    start = int(np.searchsorted(matches, after, side="right"))
+    rows = [int(r) for r in matches[start:start + limit]]
+    prev: tuple[str | None] | None = None
+    if not first and start > 0:
+        prev = (encode_cursor("", [], int(matches[start - limit - 1])),) if start > limit else (None,)
+    return rows, len(matches) > start + limit, prev
+
+
+def _copy_select(layer: Layer, target: str) -> list[str]:
+    select = [_select(layer, c.name, c.type, target) for c in layer.columns]
+    if target == ogc_crs.CRS84:  # worked out when the copy was made: no reprojection per request
+        select[[c.name for c in layer.columns].index(layer.geometry)] = spatial_copy.GEOJSON84
+    return select
+
+
 def _bbox_page(con: duckdb.DuckDBPyConnection, layer: Layer, copy: spatial_copy.SortedCopy, target: str,
                where: _Where, after: int, limit: int, *, first: bool
                ) -> tuple[list[tuple[int, list[Any]]], bool, tuple[str | None] | None, int]:
@@ -236,30 +280,23 @@ def _bbox_page(con: duckdb.DuckDBPyConnection, layer: Layer, copy: spatial_copy.
     A point lies in a CRS84 box when its CRS84 position does, whatever CRS it is stored in; other shapes, and
     boxes in another CRS, are tested exactly in the stored CRS."""
     assert where.box is not None
-    parts = [(p.west, p.south, p.east, p.north) for p in where.box.parts()]
     exact_by_box = copy.points_only and where.box.crs in _CRS84
     # A box reprojected to CRS84 is widened a little (about 10 m), so the exact test below has the last word.
-    near, near_params = spatial_copy.prefilter(spatial_copy.crs84_parts(parts, where.box.crs),
+    near, near_params = spatial_copy.prefilter(spatial_copy.crs84_parts(_parts(where.box), where.box.crs),
                                                0.0 if exact_by_box else 1e-4)
     where = where if exact_by_box else _tested(con, layer, where)
     conditions, params = [near, *where.conditions], [*near_params, *where.params]
     source = "read_parquet(?)"
     sql = f"SELECT {spatial_copy.ROW} FROM {source} WHERE {' AND '.join(conditions)}"  # noqa: S608 - constants
     matches = np.sort(con.execute(sql, [str(copy.path), *params]).fetchnumpy()[spatial_copy.ROW])
-    start = int(np.searchsorted(matches, after, side="right"))
-    wanted = matches[start:start + limit]
-    prev: tuple[str | None] | None = None
-    if not first and start > 0:
-        prev = (encode_cursor("", [], int(matches[start - limit - 1])),) if start > limit else (None,)
-    if len(wanted) == 0:
+    wanted, more, prev = _window(matches, after, limit, first=first)
+    if not wanted:
         return [], False, prev, len(matches)
-    select = [_select(layer, c.name, c.type, target) for c in layer.columns] + [spatial_copy.ROW]
-    if target == ogc_crs.CRS84:  # worked out when the copy was made: no reprojection per request
-        select[[c.name for c in layer.columns].index(layer.geometry)] = spatial_copy.GEOJSON84
+    select = [*_copy_select(layer, target), spatial_copy.ROW]
     fetch = (f"SELECT {', '.join(select)} FROM {source} WHERE {near} "  # noqa: S608 - built from constants
              f"AND {spatial_copy.ROW} IN (SELECT unnest(?)) ORDER BY {spatial_copy.ROW}")
-    table = con.execute(fetch, [str(copy.path), *near_params, wanted.tolist()]).to_arrow_table()
-    return _rows_of(table, limit), len(matches) > start + limit, prev, len(matches)
+    table = con.execute(fetch, [str(copy.path), *near_params, wanted]).to_arrow_table()
+    return _rows_of(table, limit), more, prev, len(matches)
 
 
 def _page(con: duckdb.DuckDBPyConnection, layer: Layer, target: str, where: _Where, after: int,

@@ -9,7 +9,7 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from wierde.publish import ogc
+from wierde.publish import ogc, ogc_crs
 from wierde.publish.datasets import title_of
 from wierde.web import i18n
 from wierde.web.deps import PrincipalDep, StoreDep
@@ -125,15 +125,30 @@ def queryables(request: Request, collection_id: str, store: StoreDep, principal:
 def items(request: Request, collection_id: str, store: StoreDep, principal: PrincipalDep) -> Response:
     ctx = context(request, store, principal)
     found = ogc.layer(ctx, collection_id)
-    answer = ogc.items(ctx, found, request.query_params.multi_items())
-    if wants(request) == "html":
+    params = request.query_params.multi_items()
+    html = wants(request) == "html"
+    # Open data only (Layer.cacheable): the same page of the same version is the same answer for everyone.
+    key = ("ogc-items", found.version.etag, ctx.site, *(f"{k}={v}" for k, v in params))
+    cache = ctx.cache if found.cacheable and not html else None
+    if cache is not None and (hit := cache.get(key)) is not None:
+        return Response(hit, media_type=ogc.GEOJSON, headers={"Content-Crs": _content_crs(params, found)})
+    answer = ogc.items(ctx, found, params, raw=not html)
+    if html:
         document = answer.document
         response = page(request, "ogc_items.html", doc=document, layer=found, title=title_of(found.dataset, ctx.lang),
                         next_url=html_href(rel(document, "next")), prev_url=html_href(rel(document, "prev")),
                         json_url=rel(document, "self"), map_url=_map_url(rel(document, "self")))
         response.headers["Content-Crs"] = answer.content_crs
         return response
-    return as_json(answer.document, ogc.GEOJSON, **{"Content-Crs": answer.content_crs})
+    body = orjson.dumps(answer.document)
+    if cache is not None:
+        cache.put(key, body)
+    return Response(body, media_type=ogc.GEOJSON, headers={"Content-Crs": answer.content_crs})
+
+
+def _content_crs(params: list[tuple[str, str]], layer: ogc.Layer) -> str:
+    """The Content-Crs of a cached page: the `crs` it asked for (it was valid, or it would not be cached)."""
+    return ogc.Features({}, ogc_crs.choose("crs", dict(params).get("crs"), layer.crs)).content_crs
 
 
 @router.get("/collections/{collection_id}/items/{feature_id}")
