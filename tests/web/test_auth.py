@@ -182,7 +182,7 @@ def test_purpose_comes_from_the_header_or_the_session(client: TestClient) -> Non
     def principal(headers: dict[str, str]) -> Principal:
         raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
         raw.append((b"cookie", f"wierde_session={client.cookies.get('wierde_session')}".encode()))
-        return deps.get_principal(Request({"type": "http", "method": "GET", "path": "/", "headers": raw,
+        return deps.principal_of(Request({"type": "http", "method": "GET", "path": "/", "headers": raw,
                                            "query_string": b"", "app": client.app}))
 
     assert principal({}).purpose == "Woo-verzoek 2026-17"

@@ -17,7 +17,7 @@ from wierde.publish import datasets as ds
 from wierde.publish.diff import diff_versions
 from wierde.publish.download import download
 from wierde.publish.row_api import Answer, aggregate_answer, rows_answer
-from wierde.web.deps import PrincipalDep, StoreDep, get_principal, get_store
+from wierde.web.deps import PrincipalDep, StoreDep, principal_of, store_of
 
 API_VERSION = {"API-Version": __version__}
 router = APIRouter(prefix="/api/v1", tags=["datasets"])
@@ -229,7 +229,7 @@ def rows_route(request: Request) -> Response:
     """The hot path of /rows, served without FastAPI's parameter machinery (the same checks happen in
     `publish.rows`); `list_rows` above stays the documented contract and answers identically."""
     dataset_id = request.path_params["dataset_id"]
-    answer = rows_answer(get_store(request), get_principal(request), dataset_id, request.query_params.multi_items(),
+    answer = rows_answer(store_of(request), principal_of(request), dataset_id, request.query_params.multi_items(),
                          path=request.url.path, accept=request.headers.get("accept"),
                          cache=request.app.state.response_cache)
     return answer_response(request, answer, immutable=False)
