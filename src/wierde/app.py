@@ -81,7 +81,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     openapi.install(app, settings)
     app.add_middleware(LanguageMiddleware)
     app.include_router(api.router)
-    app.router.routes[0:0] = api.FAST_ROUTES  # matched before the documented route of the same path
+    app.router.routes[0:0] = [*api.FAST_ROUTES, *ogc.FAST_ROUTES]  # matched before FastAPI's own routes
     app.include_router(ckan.router)
     app.include_router(feed.router)
     app.include_router(ogc.router, prefix="/ogc", include_in_schema=False)

@@ -42,17 +42,23 @@ class HeldFeatures:
     y: np.ndarray
     blob: bytes  # every feature's GeoJSON, one after another
     offsets: np.ndarray  # feature r is blob[offsets[r]:offsets[r + 1]]
+    by_x: np.ndarray  # row numbers ordered by longitude (rows without a place last)
+    sorted_x: np.ndarray  # x[by_x]
 
     @property
     def nbytes(self) -> int:
-        return len(self.blob) + int(self.x.nbytes + self.y.nbytes + self.offsets.nbytes)
+        arrays = (self.x, self.y, self.offsets, self.by_x, self.sorted_x)
+        return len(self.blob) + sum(int(a.nbytes) for a in arrays)
 
     def within(self, parts: Sequence[spatial_copy.Part]) -> np.ndarray:
-        """Row numbers (ascending) of the points inside any of the boxes, edges included."""
-        inside = np.zeros(len(self.x), dtype=bool)
+        """Row numbers (ascending) of the points inside any of the boxes, edges included. A binary search on
+        longitude narrows the rows down to a band; only the band's latitudes are compared."""
+        found = []
         for west, south, east, north in parts:
-            inside |= (self.x >= west) & (self.x <= east) & (self.y >= south) & (self.y <= north)
-        return np.flatnonzero(inside)
+            band = self.by_x[np.searchsorted(self.sorted_x, west, "left"):np.searchsorted(self.sorted_x, east, "right")]
+            lat = self.y[band]
+            found.append(band[(lat >= south) & (lat <= north)])
+        return np.unique(np.concatenate(found)) if len(found) > 1 else np.sort(found[0])
 
     def feature(self, row: int) -> orjson.Fragment:
         return orjson.Fragment(self.blob[self.offsets[row]:self.offsets[row + 1]])
@@ -132,4 +138,5 @@ def build(con: duckdb.DuckDBPyConnection, copy: spatial_copy.SortedCopy, select:
         ys.append(batch.column(len(select) + 2).to_numpy(zero_copy_only=False))
     x = np.concatenate(xs).astype(np.float64) if xs else np.zeros(0)
     y = np.concatenate(ys).astype(np.float64) if ys else np.zeros(0)
-    return HeldFeatures(x, y, b"".join(parts), np.asarray(offsets, dtype=np.int64))
+    by_x = np.argsort(x, kind="stable")  # NaN sorts last
+    return HeldFeatures(x, y, b"".join(parts), np.asarray(offsets, dtype=np.int64), by_x, x[by_x])
