@@ -5,6 +5,7 @@ not exist, endless queries are interrupted, and results are cut at the row limit
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -140,6 +141,23 @@ def test_an_endless_query_is_stopped_by_the_time_limit(bridges: Store) -> None:
                                         "range(1000000) c", timeout_s=1)
     assert time.monotonic() - started < 10, "each stops after about a second, not when it is done"
     assert run_readonly(bridges, EMPLOYEE, "SELECT count(*) AS n FROM brugopeningen").rows == [(4,)]
+
+
+def test_only_a_few_queries_run_at_once_and_the_rest_are_told_to_wait(bridges: Store,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sql_console, "_running", threading.BoundedSemaphore(1))
+    monkeypatch.setattr(sql_console, "WAIT_S", 0.2)
+    endless = "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT max(i) AS i FROM n"
+    first = threading.Thread(target=lambda: pytest.raises(QueryTimeout, run_readonly, bridges, EMPLOYEE, endless,
+                                                          timeout_s=1.5))
+    first.start()
+    time.sleep(0.3)  # the first query holds the only slot
+    with pytest.raises(sql_console.ConsoleBusy, match="try again in a moment") as busy:
+        run_readonly(bridges, EMPLOYEE, "SELECT count(*) AS n FROM brugopeningen")
+    assert busy.value.status == 429
+    first.join()
+    assert run_readonly(bridges, EMPLOYEE, "SELECT count(*) AS n FROM brugopeningen").rows == [(4,)], \
+        "the slot is free again once the first query has stopped"
 
 
 def test_the_row_limit_truncates_and_says_so(bridges: Store) -> None:

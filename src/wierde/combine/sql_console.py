@@ -35,7 +35,7 @@ from sqlglot.errors import ParseError, SqlglotError
 from wierde.combine.engine import TIME_ZONE, lock_down, needs_spatial
 from wierde.combine.helpers import register_helpers
 from wierde.combine.spec import SAFE_TABLE_FUNCTIONS, input_tables
-from wierde.errors import Forbidden, InvalidInput, NotFound
+from wierde.errors import Forbidden, InvalidInput, NotFound, TooManyRequests
 from wierde.protect import access
 from wierde.protect.access import Principal
 from wierde.publish import datasets as ds
@@ -59,6 +59,11 @@ UNKNOWN_LOCATION = 2**64 - 1
 MAX_RESULT_BYTES = 64 * 1024**2  # rows are streamed into Python; a few wide text columns must not fill its memory
 FETCH_ROWS = 1000
 MAX_SPILL = "1GB"  # beside the memory limit, so a huge result fails quickly instead of filling the disk
+# Each query may use `duckdb_memory_limit` and MAX_RESULT_BYTES, so a server process runs only a few at once;
+# the rest wait a moment, then are told to try again rather than pile up.
+MAX_RUNNING = 2
+WAIT_S = 5.0
+_running = threading.BoundedSemaphore(MAX_RUNNING)
 
 
 class SqlError(InvalidInput):
@@ -69,6 +74,10 @@ class SqlError(InvalidInput):
 
 class QueryTimeout(SqlError):
     title = "Query too slow"
+
+
+class ConsoleBusy(TooManyRequests):
+    title = "SQL page busy"
 
 
 @dataclass(frozen=True)
@@ -290,6 +299,17 @@ def _query(store: Store, principal: Principal, sql: str, timeout_s: float,
     names = check(text, tree)
     check_with_duckdb(text, names)
     tables = resolve(store, principal, text, tree, names)
+    if not _running.acquire(timeout=WAIT_S):
+        raise ConsoleBusy(f"{MAX_RUNNING} queries are running on this server already; try again in a moment")
+    try:
+        yield from _run(store, text, tree, names, tables, timeout_s, out)
+    finally:
+        _running.release()
+
+
+def _run(store: Store, text: str, tree: exp.Query, names: tuple[str, ...],
+         tables: Mapping[str, tuple[VersionRecord, list[str]]], timeout_s: float,
+         out: Path | None) -> Iterator[tuple[duckdb.DuckDBPyRelation, tuple[str, ...]]]:
     spill = store.new_tmp_path(suffix="")
     spatial = needs_spatial(text, [store.path_of(version) for version, _columns in tables.values()])
     con = _connection(store, tables, spill, out, spatial=spatial)
