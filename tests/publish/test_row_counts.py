@@ -100,3 +100,9 @@ def test_nan_makes_a_float_column_duckdbs_to_count(tmp_path: Path) -> None:
     path = tmp_path / "nan.parquet"
     pq.write_table(pa.table({"x": [float("nan"), 1.0] * 40_000}), path)
     assert row_counts.count(path, 80_000, [Filter("x", "gt", 0.5)]) is None
+
+
+def test_a_column_too_large_for_the_budget_is_never_read(parquet: Path) -> None:
+    cache = row_counts.ColumnCache(budget=ROWS * 4)
+    assert row_counts.count(parquet, ROWS, [Filter("big", "gt", 5)], cache) is None
+    assert cache._held == 0

@@ -67,7 +67,10 @@ class ColumnCache:
             with self._lock:
                 if key in self._columns:
                     return self._columns[key]
-            found = _read(path, name)
+            # An array of at least 8 bytes a row (NumPy's int64 or float64 and a NULL mask) that could never fit
+            # is not read at all, so a huge file cannot push the process over its memory.
+            rows = pq.ParquetFile(path).metadata.num_rows
+            found = _read(path, name) if rows * 9 <= self.budget else None
             with self._lock:
                 self._keep(key, found)
                 self._loading.pop(key, None)
