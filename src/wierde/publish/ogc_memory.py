@@ -30,7 +30,7 @@ from wierde.publish import spatial_copy
 
 log = logging.getLogger(__name__)
 
-MAX_ROWS = 2_000_000  # above this a layer stays on disk: its features would crowd out every other layer
+MAX_ROWS = 1_000_000  # above this a layer stays on disk: its features would crowd out every other layer
 BUDGET = 512 * 1024 * 1024  # bytes of held features, all layers together
 Render = Callable[[int, list[Any]], dict[str, Any]]  # (row number, column values) -> the Feature as the API gives it
 ToPython = Callable[[pa.ChunkedArray], list[Any]]
