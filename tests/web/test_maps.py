@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 from tests.helpers import map_sample
 from wierde.app import create_app
 from wierde.config import Settings
-from wierde.publish.map_layers import MAX_FEATURES, class_of, quantile_breaks
+from wierde.publish.map_classes import class_of, quantile_breaks
+from wierde.publish.map_features import MAX_FEATURES
 from wierde.store.repository import Store
 
 STEWARD = {"Authorization": f"Bearer {map_sample.TOKEN}"}
