@@ -199,7 +199,7 @@ def test_findings_of_bsn_and_email_are_shown_masked_and_resolved(client: TestCli
     assert no_reason.status_code == 400 and f'href="#finding-{place}-reason"' in no_reason.text
     assert re.search(f'id="finding-{place}-reason"[^>]*aria-invalid="true"', no_reason.text)
     assert re.search(f'id="finding-{place}-accept"[^>]*checked', no_reason.text), "the choice made is kept"
-    assert "acceptance needs a reason" in no_reason.text
+    assert "Geef een reden om deze gegevens te accepteren" in no_reason.text, "in Dutch, without --reason"
 
     accepted = post(client, "meldingen", "resolve", finding=place, column="email", kind="email", action="accept",
                      reason="zakelijke adressen van meldpunten")
@@ -291,8 +291,9 @@ def test_the_gate_refuses_with_every_reason_and_publishes_after_the_fixes(client
     reasons = re.search(r'id="gate-reasons">(.*?)</div>', refused.text, re.S)
     assert reasons is not None
     text = html.unescape(reasons.group(1))
-    assert "no licence" in text and "themes (Theme) is missing" in text
-    assert "'melder_bsn' holds bsn" in text and "'email' holds email" in text
+    assert "Er is nog geen licentie gekozen." in text and "In de metadata ontbreekt ‘Thema’." in text
+    assert "Kolom ‘melder_bsn’ bevat persoonsgegevens: Burgerservicenummer (BSN)" in text
+    assert "Kolom ‘email’ bevat persoonsgegevens: E-mailadres" in text
     assert store_of(client).dataset("meldingen").status == "draft"
     assert entries(client, "publish")[-1].outcome == "refused"
 
@@ -400,6 +401,10 @@ def test_the_main_flow_in_a_real_browser_without_axe_violations(page: Page, serv
     expect(page.locator("#error-summary")).to_be_visible()
     expect(page.locator("#gate-reasons li")).to_have_count(4)
     assert axe_violations(page) == [], "the refusal with its reasons is accessible"
+    reasons = page.locator("#gate-reasons")
+    expect(reasons).to_contain_text("Er is nog geen licentie gekozen.")
+    reasons.get_by_role("link", name="Kies een licentie").click()
+    expect(page.locator("#m-licence")).to_be_focused()  # the advice leads to the field, not to a command
 
     # Keyboard only: choose "drop" for the BSN column and submit with Enter.
     page.focus("#finding-0-drop")
@@ -412,7 +417,7 @@ def test_the_main_flow_in_a_real_browser_without_axe_violations(page: Page, serv
     email.get_by_label("Accepteren, met reden").check()
     email.get_by_role("button", name="Afhandelen").click()
     expect(page.locator("#error-summary")).to_be_focused()  # read first by a screen reader
-    expect(page.locator("#error-summary")).to_contain_text("reason")
+    expect(page.locator("#error-summary")).to_contain_text("Geef een reden")
     page.locator("#error-summary a").click()
     reason = page.locator("article.finding-open", has_text="E-mailadres").get_by_label("Reden", exact=True)
     expect(reason).to_be_focused()

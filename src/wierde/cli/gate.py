@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import getpass
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import yaml
@@ -15,6 +15,9 @@ from wierde.cli.common import Home, JsonOut, app, clear_errors, console, emit_js
 from wierde.protect import disclosure as sdc
 from wierde.protect.access import OPERATOR, Principal
 from wierde.store.repository import Store
+
+if TYPE_CHECKING:  # the purge machinery loads the view engines; only `wierde purge` needs them
+    from wierde.protect.purge_views import Purged
 
 
 def operator(purpose: str | None = None) -> Principal:
@@ -53,17 +56,42 @@ def purge(
     home: Home = None,
     as_json: JsonOut = False,
 ) -> None:
-    """Erase a version's data where the law requires it: its files are deleted, a tombstone stays. Irreversible."""
-    from wierde.protect.gate import purge as run_purge
+    """Erase a version's data where the law requires it: its files are deleted, a tombstone stays. Irreversible.
+
+    Every view version computed from it is purged too; the views whose current data went are recomputed from
+    their inputs' current versions, or stay offline when that fails.
+    """
+    from wierde.protect.gate import purge_with_views
 
     store = open_store(home)
-    tombstone = run_purge(store, operator(reason), dataset_id, version, reason)
+    done = purge_with_views(store, operator(reason), dataset_id, version, reason)
     status = store.dataset(dataset_id).status
     if as_json:
-        emit_json({"dataset": dataset_id, "version": tombstone.number, "status": status,
-                   "purged": tombstone.report.get("purged")})
+        emit_json({"dataset": dataset_id, "version": done.tombstone.number, "status": status,
+                   "purged": done.tombstone.report.get("purged"),
+                   "views_purged": [asdict(v) for v in done.views],
+                   "views_refreshed": [asdict(r) for r in done.recoveries if r.refreshed],
+                   "views_failed": [asdict(r) for r in done.recoveries if not r.refreshed]})
         return
     console.print(f"[red]{dataset_id}[/] version {version} is purged (its data deleted); dataset status: {status}")
+    _print_cascade(done)
+
+
+def _print_cascade(done: Purged) -> None:
+    """What else the purge took: view versions computed from it, and how each view came back (or did not)."""
+    for view in done.views:
+        current = " (its current version)" if view.was_current else ""
+        console.print(f"also purged: view [red]{view.dataset_id}[/] version {view.version}{current}, computed from "
+                      f"{view.via}", highlight=False)
+    for r in done.recoveries:
+        if r.refreshed:
+            console.print(f"refreshed: view [green]{r.view}[/] is at version {r.version} (status: {r.status})",
+                          highlight=False)
+        elif r.was_purged:
+            console.print(f"[red]offline[/]: view {r.view} stays purged: {r.error}", highlight=False)
+        else:
+            console.print(f"[yellow]not refreshed[/]: view {r.view} stays at version {r.version}: {r.error}",
+                          highlight=False)
 
 
 def _total(items: list[str]) -> dict[str, list[str]]:

@@ -12,6 +12,7 @@ import logging
 import os
 import uuid
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import yaml
@@ -23,8 +24,10 @@ from wierde.catalog.editing import yaml_path
 from wierde.catalog.model import DatasetMetadata, MetadataError
 from wierde.config import Settings
 from wierde.errors import Conflict, Forbidden, InvalidInput, NotFound, WierdeError
-from wierde.protect import audit, disclosure
+from wierde.protect import audit, disclosure, purge_views
 from wierde.protect.access import Principal, rules_of
+from wierde.protect.purge_views import Purged
+from wierde.protect.reasons import Reason
 from wierde.publish import spatial_copy
 from wierde.store.models import Dataset, Version, utcnow
 from wierde.store.records import DatasetRecord, VersionRecord
@@ -37,6 +40,7 @@ TYPE_NAMES = {  # Table Schema types as the generated description names them
     "boolean": ("ja/nee", "yes/no"), "geometry": ("geometrie", "geometry"),
 }
 LISTED_COLUMNS = 25
+LINEAGE_KEYS = ("view", "indicator", "inputs", "derived_from")  # what a tombstone keeps of its source: no data
 log = logging.getLogger(__name__)
 
 
@@ -124,9 +128,10 @@ def _current(store: Store, dataset: DatasetRecord) -> VersionRecord | None:
 def _reasons(store: Store, dataset: DatasetRecord, version: VersionRecord | None,
              meta: Mapping[str, Any]) -> list[str]:
     if version is None:
-        return ["no data: ingest a file first (wierde ingest FILE --dataset ID)"]
+        return [Reason("no_data", "no data: ingest a file first (wierde ingest FILE --dataset ID)")]
     if "purged" in version.report:
-        return [f"version {version.number} was purged: ingest new data first"]
+        return [Reason("purged", f"version {version.number} was purged: ingest new data first",
+                       version=version.number)]
     return [*metadata_reasons(meta, dataset), *privacy_reasons(store, dataset), *disclosure_reasons(store, version)]
 
 
@@ -137,19 +142,21 @@ def metadata_reasons(meta: Mapping[str, Any], dataset: DatasetRecord) -> list[st
     except MetadataError as error:
         problems = error.extra.get("problems")
         lines = problems if isinstance(problems, list) and problems else [error.detail]
-        return [f"metadata is not valid: {line}" for line in lines]
-    out = []
+        return [Reason("metadata_invalid", f"metadata is not valid: {line}", problem=str(line)) for line in lines]
+    out: list[str] = []
     if parsed.licence is None:
-        out.append(f"no licence: choose one with --licence ({', '.join(vocab.LICENCES)})")
+        out.append(Reason("no_licence", f"no licence: choose one with --licence ({', '.join(vocab.LICENCES)})"))
     for name in completeness(parsed).missing_at(MANDATORY):
         if name == "licence":
             continue
         hint = f": choose with --theme ({', '.join(vocab.THEMES)})" if name == "themes" else ""
-        out.append(f"metadata incomplete: {name} ({field_label(name, 'en')}) is missing{hint}")
+        out.append(Reason("metadata_missing", f"metadata incomplete: {name} ({field_label(name, 'en')}) is missing"
+                          f"{hint}", field=name))
     expected = ACCESS_RIGHTS.get(dataset.classification)
     if expected and parsed.access_rights != expected:
-        out.append(f"metadata says access_rights {parsed.access_rights} but the dataset is {dataset.classification}"
-                   f" (expected {expected})")
+        out.append(Reason("access_rights_mismatch", f"metadata says access_rights {parsed.access_rights} but the "
+                          f"dataset is {dataset.classification} (expected {expected})", given=parsed.access_rights,
+                          classification=dataset.classification, expected=expected))
     return out
 
 
@@ -163,20 +170,21 @@ def privacy_reasons(store: Store, dataset: DatasetRecord) -> list[str]:
     try:
         findings = open_findings(store, dataset.id)
     except WierdeError as error:  # a scan that cannot run proves nothing: refuse, saying why
-        return [f"the personal-data scan could not run: {error.detail}"]
+        return [Reason("scan_failed", f"the personal-data scan could not run: {error.detail}", detail=error.detail)]
     except Exception as error:  # a scanner's bug must not publish either; the log keeps the traceback
         log.exception("personal-data scan of %s failed", dataset.id)
-        return [f"the personal-data scan failed ({type(error).__name__}: {error}); nothing is published until it "
-                "runs"]
+        return [Reason("scan_crashed", f"the personal-data scan failed ({type(error).__name__}: {error}); nothing "
+                       "is published until it runs", error=f"{type(error).__name__}: {error}")]
     withheld = set(rules_of(dataset).columns)
-    out = []
+    out: list[str] = []
     for f in findings:
         if f.column in withheld:
             continue
         where = " inside text" if f.in_text else ""
-        out.append(f"unresolved personal data: column {f.column!r} holds {f.kind}{where} ({f.share:.0%} of the "
-                   f"values checked); resolve it: wierde resolve {dataset.id} --column {f.column} "
-                   f"--action drop|pseudonymise|generalise|aggregate|accept")
+        out.append(Reason("personal_data", f"unresolved personal data: column {f.column!r} holds {f.kind}{where} "
+                          f"({f.share:.0%} of the values checked); resolve it: wierde resolve {dataset.id} --column "
+                          f"{f.column} --action drop|pseudonymise|generalise|aggregate|accept",
+                          column=f.column, kind=f.kind, in_text=f.in_text, share=f.share))
     return out
 
 
@@ -184,12 +192,14 @@ def disclosure_reasons(store: Store, version: VersionRecord) -> list[str]:
     try:
         config = disclosure.load_config(store, version.dataset_id)
     except InvalidInput as error:
-        return [f"the disclosure profile cannot be read: {error.detail}"]
+        return [Reason("disclosure_unreadable", f"the disclosure profile cannot be read: {error.detail}",
+                       detail=error.detail)]
     if config is None or disclosure.is_applied(config, version):
         return []
     applied = "with other settings than configured now" if "disclosure" in version.report else "yet"
-    return [f"disclosure profile {config.profile!r} is configured but not applied to version {version.number} "
-            f"{applied}: run wierde disclosure {version.dataset_id}"]
+    return [Reason("disclosure_not_applied", f"disclosure profile {config.profile!r} is configured but not "
+                   f"applied to version {version.number} {applied}: run wierde disclosure {version.dataset_id}",
+                   profile=config.profile, version=version.number, changed="disclosure" in version.report)]
 
 
 # -- publishing -----------------------------------------------------------------------------------------------------
@@ -269,17 +279,49 @@ def withdraw(store: Store, principal: Principal, dataset_id: str, reason: str) -
 
 
 def purge(store: Store, principal: Principal, dataset_id: str, version: int, reason: str) -> VersionRecord:
+    """Erase a version's data where the law requires it (admins only), and with it every view version computed
+    from it (see `purge_with_views`); returns the version's tombstone."""
+    return purge_with_views(store, principal, dataset_id, version, reason).tombstone
+
+
+def purge_with_views(store: Store, principal: Principal, dataset_id: str, version: int, reason: str) -> Purged:
     """Erase a version's data where the law requires it (admins only): its files are deleted and a tombstone stays
     in the versions table (`report == {"purged": {...}}`); purging the current version makes the dataset
-    "purged", served to nobody. Purging a tombstone again removes whatever a crash left behind."""
+    "purged", served to nobody. Purging a tombstone again removes whatever a crash left behind.
+
+    The rows live on in views computed from the version, so every such view version (views of views too, current
+    or not) is purged the same way, its audit entry naming the version it was purged because of; each view whose
+    current version went is then refreshed from its inputs' current versions, or stays offline, as reported.
+    """
     if principal.kind != "admin":
         raise Forbidden("only administrators may purge a version")
     reason = _reason(reason, "purging")
     target = store.version(dataset_id, version)
-    tombstone = target if "purged" in target.report else _bury(store, principal, target, reason)
+    derived = purge_views.derived_versions(store, dataset_id, version)  # found before any lineage is buried
+    tombstone = _purge_one(store, principal, target, reason)
+    origin = f"{dataset_id} v{version}"
+    views = []
+    for item in derived:
+        _purge_one(store, principal, store.version(item.dataset_id, item.version), reason,
+                   cause={"because_of": origin, "via": item.via})
+        # asked again after burying: another process may have moved the view on since the lineage was read
+        views.append(replace(item, was_current=store.dataset(item.dataset_id).current_version == item.version))
+    recoveries = purge_views.refresh_purged(store, views)
+    for recovery in recoveries:
+        _log(store, principal, "refresh", recovery.view, reason, "success" if recovery.refreshed else "failed",
+             {"after_purge_of": origin, "version": recovery.version, "status": recovery.status,
+              "error": recovery.error})
+    return Purged(tombstone, tuple(views), tuple(recoveries))
+
+
+def _purge_one(store: Store, principal: Principal, target: VersionRecord, reason: str,
+               cause: dict[str, str] | None = None) -> VersionRecord:
+    """Bury one version (unless it is a tombstone already), delete its files and write the audit entry; `cause`
+    says which purge took a view version with it."""
+    tombstone = target if "purged" in target.report else _bury(store, principal, target, reason, cause)
     removed = _erase_files(store, target)
-    _log(store, principal, "purge", dataset_id, reason, "success",
-         {"version": version, "reason": reason, "files_removed": removed})
+    _log(store, principal, "purge", target.dataset_id, reason, "success",
+         {"version": target.number, "reason": reason, "files_removed": removed, **(cause or {})})
     return tombstone
 
 
@@ -290,8 +332,12 @@ def _reason(reason: str | None, doing: str) -> str:
     return text
 
 
-def _bury(store: Store, principal: Principal, target: VersionRecord, reason: str) -> VersionRecord:
-    """Replace the version's record by a tombstone, in one transaction with the dataset's status."""
+def _bury(store: Store, principal: Principal, target: VersionRecord, reason: str,
+          cause: dict[str, str] | None = None) -> VersionRecord:
+    """Replace the version's record by a tombstone, in one transaction with the dataset's status.
+
+    The tombstone keeps the status the dataset had (so a view recomputed after the purge comes back as it was) and
+    only the lineage of its source: which view or indicator made it from which input versions, no data."""
     store._changed()
     try:
         with store.session() as session:
@@ -299,14 +345,18 @@ def _bury(store: Store, principal: Principal, target: VersionRecord, reason: str
             dataset = session.get(Dataset, target.dataset_id, with_for_update=True)
             if row is None or dataset is None:
                 raise NotFound(f"dataset {target.dataset_id!r} has no version {target.number}")
-            row.report = {"purged": {"at": utcnow().isoformat(timespec="seconds"),
-                                     "by": principal.name or principal.kind, "reason": reason,
-                                     "rows": target.row_count, "bytes": target.byte_size}}
+            purged: dict[str, Any] = {"at": utcnow().isoformat(timespec="seconds"),
+                                      "by": principal.name or principal.kind, "reason": reason,
+                                      "rows": target.row_count, "bytes": target.byte_size, **(cause or {})}
+            if dataset.current_version == target.number:
+                purged["status_before"] = dataset.status
+                dataset.status, dataset.updated_at = "purged", utcnow()
+            row.report = {"purged": purged}
             # a fresh hash: re-ingesting the same content must make a new version, not revive the tombstone
             row.content_hash = f"purged-{uuid.uuid4().hex}"
-            row.source, row.row_count, row.byte_size = {}, 0, 0
-            if dataset.current_version == target.number:
-                dataset.status, dataset.updated_at = "purged", utcnow()
+            # a view's tombstone must still say it is the view's (or the view could never be refreshed again)
+            row.source = {k: v for k, v in target.source.items() if k in LINEAGE_KEYS}
+            row.row_count, row.byte_size = 0, 0
             session.flush()
             tombstone = VersionRecord.of(row)
     finally:

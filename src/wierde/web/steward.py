@@ -20,6 +20,7 @@ from starlette.datastructures import FormData
 
 from wierde.catalog import vocab
 from wierde.catalog.completeness import completeness
+from wierde.catalog.completeness import label as completeness_label
 from wierde.catalog.editing import update_metadata
 from wierde.catalog.model import MetadataError
 from wierde.collect.files import EXTENSIONS, ReadOptions
@@ -330,6 +331,12 @@ def finding_actions(finding: Finding) -> list[str]:
     return [*actions, "accept"]
 
 
+def finding_places(report: PrivacyReport | None) -> dict[tuple[str, str, bool], str]:
+    """Where on the page each open finding is settled (its resolve form), for the gate's reasons to link to."""
+    findings = report.findings if report else ()
+    return {f.key: f"finding-{index}-action" for index, f in enumerate(findings) if f.is_open}
+
+
 def _access_values(dataset: DatasetRecord) -> dict[str, Any]:
     return {"classification": dataset.classification, **dataset.access}
 
@@ -361,7 +368,9 @@ def detail_context(store: Store, dataset: DatasetRecord, shown: Shown) -> dict[s
         "access": shown.access if shown.access is not None else _access_values(dataset),
         "access_now": describe(dataset, lang), "columns": _columns(store, dataset),
         "grounds": [(code, ground_label(code, lang)) for code in GROUNDS],
-        "reasons": reasons, "refused": shown.refused is not None,
+        "reasons": reasons, "refused": shown.refused is not None, "finding_places": finding_places(report),
+        "field_label": lambda name: completeness_label(name, lang), "metadata_place": _problem_field,
+        "access_right_labels": {name: term.label(lang) for name, term in vocab.ACCESS_RIGHTS.items()},
     }
 
 
@@ -416,6 +425,10 @@ def settle_finding(request: Request, store: Store, principal: Principal, dataset
     if not action:
         errors = [FieldError(f"{place}-action", _("Kies wat er met deze bevinding moet gebeuren."))]
         return dataset_response(request, store, dataset_id, Shown(400, errors, resolving=posted))
+    if action == "accept" and not reason:  # checked here too: resolve's own message speaks of --reason
+        errors = [FieldError(f"{place}-reason", _("Geef een reden om deze gegevens te accepteren, bijvoorbeeld "
+                                                  "‘zakelijke e-mailadressen van ambtenaren’."))]
+        return dataset_response(request, store, dataset_id, Shown(400, errors, resolving=posted))
     try:
         done = resolve(store, dataset_id, action, column, reason=reason, kind=kind if action == "accept" else None)
     except WierdeError as error:
@@ -459,8 +472,8 @@ def publish(request: Request, store: Store, principal: Principal, dataset_id: st
     try:
         gate.publish(store, principal, dataset_id, purpose=_one(fields, "purpose") or None)  # the gate audits
     except Conflict as refused:
-        reasons = refused.extra.get("reasons")
-        lines = [str(r) for r in reasons] if isinstance(reasons, list) and reasons else [refused.detail]
+        reasons = refused.extra.get("reasons")  # kept as they are: the page says coded reasons in its language
+        lines = list(reasons) if isinstance(reasons, list) and reasons else [refused.detail]
         message = _("De dataset is niet gepubliceerd: eerst moet het volgende geregeld zijn.")
         return dataset_response(request, store, dataset_id,
                                 Shown(409, [FieldError("publish-h", message)], refused=lines))
