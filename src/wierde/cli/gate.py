@@ -58,8 +58,8 @@ def purge(
 ) -> None:
     """Erase a version's data where the law requires it: its files are deleted, a tombstone stays. Irreversible.
 
-    Every view version computed from it is purged too; the views whose current data went are recomputed from
-    their inputs' current versions, or stay offline when that fails.
+    Every view and indicator version computed from it is purged too; the views and indicators whose current data
+    went are computed again from their inputs' current versions, or stay offline when that fails.
     """
     from wierde.protect.gate import purge_with_views
 
@@ -71,18 +71,24 @@ def purge(
                    "purged": done.tombstone.report.get("purged"),
                    "views_purged": [asdict(v) for v in done.views],
                    "views_refreshed": [asdict(r) for r in done.recoveries if r.refreshed],
-                   "views_failed": [asdict(r) for r in done.recoveries if not r.refreshed]})
+                   "views_failed": [asdict(r) for r in done.recoveries if not r.refreshed],
+                   "indicators_purged": [asdict(i) for i in done.indicators],
+                   "indicators_recomputed": [asdict(r) for r in done.recomputed if r.recomputed],
+                   "indicators_failed": [asdict(r) for r in done.recomputed if not r.recomputed]})
         return
     console.print(f"[red]{dataset_id}[/] version {version} is purged (its data deleted); dataset status: {status}")
     _print_cascade(done)
 
 
 def _print_cascade(done: Purged) -> None:
-    """What else the purge took: view versions computed from it, and how each view came back (or did not)."""
-    for view in done.views:
-        current = " (its current version)" if view.was_current else ""
-        console.print(f"also purged: view [red]{view.dataset_id}[/] version {view.version}{current}, computed from "
-                      f"{view.via}", highlight=False)
+    """What else the purge took: view and indicator versions computed from it, and how each came back (or not)."""
+    from wierde.monitor.spec import DATASET_PREFIX
+
+    for item in (*done.views, *done.indicators):
+        current = " (its current version)" if item.was_current else ""
+        name = item.dataset_id.removeprefix(DATASET_PREFIX) if item.kind == "indicator" else item.dataset_id
+        console.print(f"also purged: {item.kind} [red]{name}[/] version {item.version}{current}, computed from "
+                      f"{item.via}", highlight=False)
     for r in done.recoveries:
         if r.refreshed:
             console.print(f"refreshed: view [green]{r.view}[/] is at version {r.version} (status: {r.status})",
@@ -92,6 +98,12 @@ def _print_cascade(done: Purged) -> None:
         else:
             console.print(f"[yellow]not refreshed[/]: view {r.view} stays at version {r.version}: {r.error}",
                           highlight=False)
+    for i in done.recomputed:
+        if i.recomputed:
+            console.print(f"recomputed: indicator [green]{i.indicator}[/] is at version {i.version} (status: "
+                          f"{i.status})", highlight=False)
+        else:
+            console.print(f"[red]offline[/]: indicator {i.indicator} stays purged: {i.error}", highlight=False)
 
 
 def _total(items: list[str]) -> dict[str, list[str]]:

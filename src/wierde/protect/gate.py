@@ -279,8 +279,8 @@ def withdraw(store: Store, principal: Principal, dataset_id: str, reason: str) -
 
 
 def purge(store: Store, principal: Principal, dataset_id: str, version: int, reason: str) -> VersionRecord:
-    """Erase a version's data where the law requires it (admins only), and with it every view version computed
-    from it (see `purge_with_views`); returns the version's tombstone."""
+    """Erase a version's data where the law requires it (admins only), and with it every view and indicator version
+    computed from it (see `purge_with_views`); returns the version's tombstone."""
     return purge_with_views(store, principal, dataset_id, version, reason).tombstone
 
 
@@ -289,9 +289,10 @@ def purge_with_views(store: Store, principal: Principal, dataset_id: str, versio
     in the versions table (`report == {"purged": {...}}`); purging the current version makes the dataset
     "purged", served to nobody. Purging a tombstone again removes whatever a crash left behind.
 
-    The rows live on in views computed from the version, so every such view version (views of views too, current
-    or not) is purged the same way, its audit entry naming the version it was purged because of; each view whose
-    current version went is then refreshed from its inputs' current versions, or stays offline, as reported.
+    The rows live on in views and indicators computed from the version, so every such version (views of views and
+    indicators on views too, current or not) is purged the same way, its audit entry naming the version it was
+    purged because of; each view whose current version went is then refreshed, and each such indicator recomputed,
+    from their inputs' current versions, or stays offline, as reported.
     """
     if principal.kind != "admin":
         raise Forbidden("only administrators may purge a version")
@@ -300,18 +301,23 @@ def purge_with_views(store: Store, principal: Principal, dataset_id: str, versio
     derived = purge_views.derived_versions(store, dataset_id, version)  # found before any lineage is buried
     tombstone = _purge_one(store, principal, target, reason)
     origin = f"{dataset_id} v{version}"
-    views = []
+    taken = []
     for item in derived:
         _purge_one(store, principal, store.version(item.dataset_id, item.version), reason,
                    cause={"because_of": origin, "via": item.via})
-        # asked again after burying: another process may have moved the view on since the lineage was read
-        views.append(replace(item, was_current=store.dataset(item.dataset_id).current_version == item.version))
-    recoveries = purge_views.refresh_purged(store, views)
+        # asked again after burying: another process may have moved it on since the lineage was read
+        taken.append(replace(item, was_current=store.dataset(item.dataset_id).current_version == item.version))
+    recoveries, recomputed = purge_views.recover(store, taken)
     for recovery in recoveries:
         _log(store, principal, "refresh", recovery.view, reason, "success" if recovery.refreshed else "failed",
              {"after_purge_of": origin, "version": recovery.version, "status": recovery.status,
               "error": recovery.error})
-    return Purged(tombstone, tuple(views), tuple(recoveries))
+    for done in recomputed:
+        _log(store, principal, "recompute", done.dataset_id, reason, "success" if done.recomputed else "failed",
+             {"after_purge_of": origin, "indicator": done.indicator, "version": done.version,
+              "status": done.status, "error": done.error})
+    return Purged(tombstone, tuple(t for t in taken if t.kind == "view"), tuple(recoveries),
+                  tuple(t for t in taken if t.kind == "indicator"), tuple(recomputed))
 
 
 def _purge_one(store: Store, principal: Principal, target: VersionRecord, reason: str,
