@@ -14,7 +14,6 @@ from wierde.collect.ingest import ingest
 from wierde.combine.auto import subscribe as follow_views
 from wierde.monitor.auto import subscribe
 from wierde.store.repository import Store
-from wierde.web import indicators as web_indicators
 
 # Renewable supply and energy use (TJ), inhabitants and households of three municipalities; 2024 is provisional.
 # Shares: GM0014 10→30 %, GM1895 10→50 %, GM0765 10→40 %; the province's share comes from the totals.
@@ -109,11 +108,8 @@ def values(store: Store, indicator_id: str) -> dict[tuple[str, str], float | Non
 
 
 def with_indicators(store: Store) -> FastAPI:
-    """The app over this store with the indicators router (until app.py includes it itself)."""
-    app = create_app(store.settings.with_(scheduler=False), store)
-    if not any(getattr(route, "path", "") == "/indicators" for route in app.routes):
-        app.include_router(web_indicators.router)
-    return app
+    """The app over this store, without the harvest scheduler."""
+    return create_app(store.settings.with_(scheduler=False), store)
 
 
 @pytest.fixture

@@ -29,7 +29,6 @@ from wierde.protect import audit, disclosure, gate
 from wierde.protect.access import ANONYMOUS, Principal, can_see
 from wierde.protect.privacy.records import report_path
 from wierde.store.repository import SNAPSHOT_SECONDS, Store
-from wierde.web import gate_api
 
 runner = CliRunner()
 STEWARD = Principal(kind="steward", name="marieke", purpose="publicatie open data")
@@ -141,8 +140,6 @@ def served(tmp_path: Path) -> Iterator[tuple[TestClient, Store]]:
     settings = Settings(home=tmp_path / "inst", admin_token=TOKEN, scheduler=False)
     store = Store.open(settings)
     application = create_app(settings, store)
-    if not any(getattr(route, "path", "").endswith("/withdraw") for route in application.routes):
-        application.include_router(gate_api.router)  # until app.py includes it
     with TestClient(application) as client:
         yield client, store
 

@@ -57,7 +57,6 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def make_app(home: Path, *, timeout_s: float = 10.0, max_rows: int = 10_000) -> FastAPI:
     settings = Settings(home=home, scheduler=False)
     app = create_app(settings, Store.open(settings))
-    app.include_router(sql_page.router)  # the lead wires it into create_app
     app.state.sql_limits = sql_page.Limits(timeout_s=timeout_s, max_rows=max_rows)
     return app
 
