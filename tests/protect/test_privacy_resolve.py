@@ -269,3 +269,27 @@ def test_unknown_columns_and_actions_are_clear_errors(shared: Store, ds: str) ->
         resolve(shared, ds, "verstoppen", "bsn")
     with pytest.raises(InvalidInput, match="geometry|no column"):
         pseudonymise(shared, ds, ["nergens"])
+
+
+def test_an_acceptance_holds_for_the_next_delivery_but_not_for_new_findings(shared: Store, tmp_path: Path) -> None:
+    from wierde.collect.ingest import ingest
+
+    def delivery(name: str, first: int, *, phones: bool) -> Path:
+        path = tmp_path / name
+        head = "meldpunt,email" + (",telefoon" if phones else "")
+        lines = [f"M{i},medewerker{i}@groningen.nl" + (f",06-{12345600 + i}" if phones else "")
+                 for i in range(first, first + 60)]
+        path.write_text("\n".join([head, *lines]) + "\n", encoding="utf-8")
+        return path
+
+    ingest(shared, delivery("a.csv", 0, phones=False), "meldpunten")
+    assert {f.column for f in open_findings(shared, "meldpunten")} == {"email"}
+    accept(shared, "meldpunten", "email", "werkadressen van ambtenaren")
+
+    ingest(shared, delivery("b.csv", 100, phones=True), "meldpunten")  # the next harvest: other rows
+    report = scan_version(shared, "meldpunten")
+    email = next(f for f in report.findings if f.column == "email")
+    assert (email.resolved_by, email.reason, email.decided_on) == ("accept", "werkadressen van ambtenaren", 1), \
+        "the steward's judgement of the column carries over, saying on which version it was made"
+    assert {f.column for f in open_findings(shared, "meldpunten")} == {"telefoon"}, \
+        "a finding of a new kind is open until a steward decides"

@@ -330,6 +330,32 @@ def merge(fresh: PrivacyReport, previous: PrivacyReport | None) -> PrivacyReport
     return fresh.with_findings(findings)
 
 
+def carry_acceptances(fresh: PrivacyReport, earlier: PrivacyReport | None) -> PrivacyReport:
+    """A new version's findings, accepted where a steward accepted the same finding (column, kind, in text) on an
+    earlier version: an acceptance is a judgement of what a column holds (say, officials' work e-mail), which a
+    new delivery does not change. Each keeps the version it was decided on, so a reader sees where it came from;
+    a finding of a new kind, or in another column, stays open."""
+    if earlier is None:
+        return fresh
+    accepted = {f.key: f for f in earlier.findings if f.resolved_by == "accept"}
+    findings = []
+    for finding in fresh.findings:
+        old = accepted.get(finding.key)
+        if old is not None:
+            finding = finding.resolved("accept", old.decided_on or 0, old.resolved_at or "", old.reason)
+        findings.append(finding)
+    return fresh.with_findings(findings)
+
+
+def _earlier_report(store: Store, dataset_id: str, number: int) -> PrivacyReport | None:
+    """The report of the latest earlier version that has one."""
+    for earlier in sorted((v.number for v in store.versions(dataset_id) if v.number < number), reverse=True):
+        report = records.load_report(store, dataset_id, earlier)
+        if report is not None:
+            return report
+    return None
+
+
 def scan_version(store: Store, dataset_id: str, version_number: int | None = None) -> PrivacyReport:
     """Scan a stored version (the current one by default), keep what was decided before, and save the report."""
     version = store.version(dataset_id, version_number)
@@ -339,7 +365,10 @@ def scan_version(store: Store, dataset_id: str, version_number: int | None = Non
     finally:
         con.close()
     previous = records.load_report(store, dataset_id, version.number)
-    merged = merge(fresh, previous)
+    if previous is None:  # a new version: what a steward accepted for the dataset before still holds
+        merged = carry_acceptances(fresh, _earlier_report(store, dataset_id, version.number))
+    else:
+        merged = merge(fresh, previous)
     report = merged.with_findings(merged.findings, dataset_id=dataset_id, version=version.number)
     records.save_report(store, report)
     return report
