@@ -69,7 +69,8 @@ def resolve(
     home: Home = None,
     as_json: JsonOut = False,
 ) -> None:
-    """Resolve findings: drop, pseudonymise, generalise or aggregate (a new version), or accept with a reason."""
+    """Resolve findings: drop, pseudonymise, generalise or aggregate (a new version), or accept with a reason
+    (an acceptance also holds for the same column and kind in later versions)."""
     from wierde.protect.privacy.derive import describe
     from wierde.protect.privacy.resolve import resolve as run_resolve
     from wierde.regions.hierarchy import RegionSet
