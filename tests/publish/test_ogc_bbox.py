@@ -211,8 +211,8 @@ def test_only_open_point_layers_are_held(store: Store, ctx: ogc.Context, monkeyp
         ogc.items(steward, ogc.layer(steward, "punten-84"), box, raw=True)
     finally:
         store.set_status("punten-84", "published")
-    assert not memory._held and not memory._building and not memory._refused, "a draft is never held"
+    assert not list(memory.held) and not memory._building and not memory._refused, "a draft is never held"
     ogc.items(ctx, ogc.layer(ctx, "vlakken-rd"), box, raw=True)
-    assert not memory._held and not memory._building, "polygons are never held"
+    assert not list(memory.held) and not memory._building, "polygons are never held"
     ogc.items(ctx, ogc.layer(ctx, "punten-84"), [*box, ("soort", "brug")], raw=True)
-    assert not memory._building and not memory._held, "a property filter is answered from disk"
+    assert not memory._building and not list(memory.held), "a property filter is answered from disk"

@@ -92,8 +92,8 @@ def test_memory_stays_within_the_budget(parquet: Path) -> None:
     cache = row_counts.ColumnCache(budget=ROWS * 9 + 1)  # room for one int64 column (and its NULL mask), not two
     assert row_counts.count(parquet, ROWS, [Filter("big", "gt", 5)], cache) is not None
     assert row_counts.count(parquet, ROWS, [Filter("vehicles", "gt", 5)], cache) is not None
-    assert cache._held <= cache.budget
-    assert [key[1] for key in cache._columns] == ["vehicles"]  # the older column was dropped
+    assert cache.columns.held <= cache.budget
+    assert [key[1] for key in cache.columns] == ["vehicles"]  # the older column was dropped
 
 
 def test_nan_makes_a_float_column_duckdbs_to_count(tmp_path: Path) -> None:
@@ -105,4 +105,4 @@ def test_nan_makes_a_float_column_duckdbs_to_count(tmp_path: Path) -> None:
 def test_a_column_too_large_for_the_budget_is_never_read(parquet: Path) -> None:
     cache = row_counts.ColumnCache(budget=ROWS * 4)
     assert row_counts.count(parquet, ROWS, [Filter("big", "gt", 5)], cache) is None
-    assert cache._held == 0
+    assert cache.columns.held == 0

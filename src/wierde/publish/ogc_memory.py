@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ import orjson
 import pyarrow as pa
 
 from wierde.publish import spatial_copy
+from wierde.publish.cache import SizedLRU
 
 log = logging.getLogger(__name__)
 
@@ -69,8 +69,7 @@ class FeatureMemory:
 
     def __init__(self, budget: int = BUDGET) -> None:
         self.budget = budget
-        self._held: OrderedDict[Path, HeldFeatures] = OrderedDict()
-        self._size = 0
+        self.held: SizedLRU[Path, HeldFeatures] = SizedLRU(budget, lambda held: held.nbytes)
         self._building: set[Path] = set()
         self._refused: set[Path] = set()
         self._lock = threading.Lock()
@@ -78,11 +77,10 @@ class FeatureMemory:
     def get(self, copy: spatial_copy.SortedCopy, row_count: int, start: Callable[[], HeldFeatures]
             ) -> HeldFeatures | None:
         """The held features, or None for now (the build is started) or for good (too large, or failed)."""
+        held = self.held.get(copy.path)
+        if held is not None:
+            return held
         with self._lock:
-            held = self._held.get(copy.path)
-            if held is not None:
-                self._held.move_to_end(copy.path)
-                return held
             if copy.path in self._building or copy.path in self._refused:
                 return None
             if not copy.points_only or row_count > MAX_ROWS:
@@ -97,20 +95,14 @@ class FeatureMemory:
             held = start()
         except (duckdb.Error, OSError, ValueError) as error:
             log.warning("features of %s not held in memory: %s", key, error)
-            with self._lock:
-                self._building.discard(key)
-                self._refused.add(key)
-            return
+            held = None
+        kept = held is not None and held.nbytes <= self.budget // 2
+        if held is not None and kept:
+            self.held.put(key, held)
         with self._lock:
             self._building.discard(key)
-            if held.nbytes > self.budget // 2:
-                self._refused.add(key)
-                return
-            self._held[key] = held
-            self._size += held.nbytes
-            while self._size > self.budget:
-                _, dropped = self._held.popitem(last=False)
-                self._size -= dropped.nbytes
+            if not kept:
+                self._refused.add(key)  # failed, or too large to share the budget: answered from disk for good
 
 
 MEMORY = FeatureMemory()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from wierde.protect.access import Principal
 from wierde.publish import datasets, ogc_crs
 from wierde.publish.cache import ResponseCache
 from wierde.publish.download import columns_for
+from wierde.publish.map_geo import MEMO
 from wierde.publish.row_model import Column
 from wierde.publish.row_values import json_value
 from wierde.sqltext import quote_ident, to_crs84
@@ -128,21 +128,12 @@ def _layer(ctx: Context, dataset: DatasetRecord, version: VersionRecord) -> Laye
 
 def _sql_types(store: Store, path: Path) -> dict[str, str]:
     """Column name -> DuckDB type of a version file; asked once per file, as version files never change."""
-    key = str(path)
-    with _TYPES_LOCK:
-        if key in _TYPES:
-            return _TYPES[key]
-    described = store.duck().execute("DESCRIBE SELECT * FROM read_parquet(?)", [key]).fetchall()
-    found = {str(row[0]): str(row[1]) for row in described}
-    with _TYPES_LOCK:
-        _TYPES[key] = found
-        while len(_TYPES) > 512:
-            _TYPES.pop(next(iter(_TYPES)))
+    key = ("ogc-types", str(path))
+    found: dict[str, str] | None = MEMO.get(key)
+    if found is None:
+        described = store.duck().execute("DESCRIBE SELECT * FROM read_parquet(?)", [str(path)]).fetchall()
+        found = MEMO.put(key, {str(row[0]): str(row[1]) for row in described})
     return found
-
-
-_TYPES: dict[str, dict[str, str]] = {}
-_TYPES_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)

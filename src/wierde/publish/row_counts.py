@@ -13,7 +13,6 @@ returns None, and the caller asks DuckDB. Memory is bounded: columns are dropped
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from wierde.publish.cache import SizedLRU
 from wierde.publish.row_model import Filter
 
 MIN_ROWS = 50_000  # below this a DuckDB count is already cheap, and the memory is better spent elsewhere
@@ -51,40 +51,31 @@ class ColumnCache:
 
     def __init__(self, budget: int = MEMORY_BUDGET) -> None:
         self.budget = budget
-        self._columns: OrderedDict[tuple[str, str], _Column | None] = OrderedDict()  # None: not countable
-        self._held = 0
+        # None: not countable here (its type, or larger than the whole budget), remembered so it is not read again
+        self.columns: SizedLRU[tuple[str, str], _Column | None] = SizedLRU(
+            budget, lambda found: found.nbytes if found is not None else 0)
         self._lock = threading.Lock()
         self._loading: dict[tuple[str, str], threading.Lock] = {}
 
     def column(self, path: Path, name: str) -> _Column | None:
         key = (str(path), name)
+        if key in self.columns:
+            return self.columns.get(key)
         with self._lock:
-            if key in self._columns:
-                self._columns.move_to_end(key)
-                return self._columns[key]
             loading = self._loading.setdefault(key, threading.Lock())
         with loading:  # one reader per column: concurrent first requests wait for it rather than read it again
-            with self._lock:
-                if key in self._columns:
-                    return self._columns[key]
+            if key in self.columns:
+                return self.columns.get(key)
             # An array of at least 8 bytes a row (NumPy's int64 or float64 and a NULL mask) that could never fit
             # is not read at all, so a huge file cannot push the process over its memory.
             rows = pq.ParquetFile(path).metadata.num_rows
             found = _read(path, name) if rows * 9 <= self.budget else None
+            if found is not None and found.nbytes > self.budget:
+                found = None
+            self.columns.put(key, found)
             with self._lock:
-                self._keep(key, found)
                 self._loading.pop(key, None)
             return found
-
-    def _keep(self, key: tuple[str, str], found: _Column | None) -> None:
-        size = found.nbytes if found is not None else 0
-        if size > self.budget:
-            found, size = None, 0  # larger than the whole budget: remember not to try again
-        self._columns[key] = found
-        self._held += size
-        while self._held > self.budget:
-            _, dropped = self._columns.popitem(last=False)
-            self._held -= dropped.nbytes if dropped is not None else 0
 
 
 CACHE = ColumnCache()

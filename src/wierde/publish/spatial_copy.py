@@ -71,12 +71,15 @@ def sorted_copy(con: duckdb.DuckDBPyConnection, data_dir: Path, version_file: Pa
         with _building_lock:
             lock = _building.setdefault(target, threading.Lock())
         with lock:  # one build per copy; concurrent first requests wait for it
-            if not target.exists():
-                try:
+            try:
+                if not target.exists():
                     _build(con.cursor(), version_file, target, geometry, storage)
-                except (duckdb.Error, OSError) as error:
-                    log.warning("no sorted copy of %s for bbox queries: %s", version_file, error)
-                    return None
+            except (duckdb.Error, OSError) as error:
+                log.warning("no sorted copy of %s for bbox queries: %s", version_file, error)
+                return None
+            finally:
+                with _building_lock:
+                    _building.pop(target, None)  # built (or failed): later callers find the file, no lock needed
     return SortedCopy(target, _points_only(target, target.stat().st_mtime_ns))
 
 
